@@ -1,0 +1,49 @@
+# Tixxety: `make run` to try it, `make test` to prove it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint install migrate seed
+
+## Set up (venv, dependencies, database, demo data) and run web + worker + scheduler.
+run: $(VENV)/.installed-runtime migrate seed
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "Redis broker: web on :$(PORT), a Dramatiq worker and the scheduler (Ctrl-C stops all three)"; \
+	  trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py rundramatiq --processes 1 --threads 4 & \
+	  $(PY) manage.py crontab & \
+	  $(PY) manage.py rundev $(PORT); \
+	else \
+	  echo "Zero-setup mode: SQLite, in-process broker, worker and scheduler (development only)"; \
+	  $(PY) manage.py rundev $(PORT); \
+	fi
+
+## Run the whole test suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+install: $(VENV)/.installed-dev
+
+migrate: $(VENV)/.installed-runtime
+	$(PY) manage.py migrate --noinput
+
+seed: $(VENV)/.installed-runtime
+	$(PY) manage.py seed_demo
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime

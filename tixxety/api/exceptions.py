@@ -1,0 +1,70 @@
+"""The one place that turns exceptions into API error bodies.
+
+Every error is ``{"detail": str, "code": str}``; validation errors add
+DRF's field map under ``errors``; unexpected exceptions are logged with the
+request id and answered with a 500 that carries that id and nothing else.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tixxety.exceptions import Conflict, DomainError, NotFound
+from tixxety.logs import current_request_id
+
+logger = logging.getLogger("tixxety.api")
+
+DOMAIN_ERROR_STATUS = (
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (DomainError, status.HTTP_400_BAD_REQUEST),
+)
+
+
+def error_body(detail: str, code: str, **extra) -> dict:
+    return {"detail": str(detail), "code": str(code), **extra}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        status_code = next(code for kind, code in DOMAIN_ERROR_STATUS if isinstance(exc, kind))
+        return Response(error_body(exc.detail, exc.code), status=status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.error("Unhandled exception in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(
+            error_body("Internal server error.", "server_error", request_id=current_request_id()),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    response.data = _normalise(response.data, exc)
+    return response
+
+
+def _normalise(data, exc) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        detail, code = _first_error(exc.detail)
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return error_body(detail, code, errors=errors)
+    if isinstance(data, dict) and "detail" in data:
+        # simplejwt puts {"detail", "code", "messages"} in its exceptions already.
+        detail = data["detail"]
+        code = data.get("code") or getattr(detail, "code", None) or "error"
+        return error_body(detail, code, **{k: v for k, v in data.items() if k not in ("detail", "code")})
+    detail, code = _first_error(data)
+    return error_body(detail, code)
+
+
+def _first_error(detail) -> tuple[str, str]:
+    """Return the first message and its code from a (nested) DRF error detail."""
+    while isinstance(detail, (dict, list)) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    if isinstance(detail, exceptions.ErrorDetail):
+        return str(detail), detail.code
+    return (str(detail) if detail else "Invalid input."), "invalid"

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TixxetyConfig(AppConfig):
+    """The project package as an app: cross-app commands, jobs and checks."""
+
+    name = "tixxety"
+    verbose_name = "Tixxety"
+
+    def ready(self):
+        from tixxety import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,44 @@
+"""Domain errors raised by services.
+
+Services speak in business terms; the API's exception handler
+(`tixxety.api.exceptions`) turns each family into an HTTP status and pages
+show the same ``detail`` as a message. ``code`` is stable: clients branch on
+it, so never change an existing one.
+"""
+
+
+class DomainError(Exception):
+    """A business rule refused the operation (HTTP 400)."""
+
+    code = "invalid"
+    default_detail = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None):
+        self.detail = detail or self.default_detail
+        if code is not None:
+            self.code = code
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    """The object named by the request does not exist for this user (HTTP 404)."""
+
+    code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(DomainError):
+    """The current state forbids the operation (HTTP 409)."""
+
+    code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class EmailAlreadyRegistered(DomainError):
+    code = "email_taken"
+    default_detail = "Email already registered"
+
+
+class SelfLockout(Conflict):
+    code = "self_lockout"
+    default_detail = "An admin cannot demote or deactivate their own account."

@@ -1,0 +1,53 @@
+"""Production settings, checked in a fresh process as an operator would start it."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7!Qm2#vR9@pL4$wK8^nT3&jH6*zB1(cF5)dG0_sY-eU+aI=oP~",
+    "ALLOWED_HOSTS": "tickets.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DRAMATIQ_BROKER_URL": "",  # empty means unset: the broker follows REDIS_URL
+}
+
+
+def _manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_development_secret_key():
+    env = {**PRODUCTION_ENV}
+    del env["SECRET_KEY"]
+
+    result = _manage("check", **env)
+
+    assert result.returncode != 0
+    assert "set SECRET_KEY" in result.stderr
+
+
+def test_deploy_check_warns_about_the_in_process_broker():
+    env = {**PRODUCTION_ENV, "REDIS_URL": ""}
+
+    result = _manage("check", "--deploy", **env)
+
+    assert "tixxety.W001" in result.stdout + result.stderr

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tixxety import views
+
+api_patterns = [
+    path("", include("accounts.api_urls")),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", views.OfflineRedocView.as_view(url_name="schema"), name="redoc"),
+    # Unknown API routes answer in JSON, in DEBUG too (Django's debug 404 is HTML).
+    re_path(r"", views.page_not_found),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    re_path(r"^healthz/?$", views.HealthView.as_view(), name="healthz"),
+    path("", include("django_prometheus.urls")),
+    path("api/", include(api_patterns)),
+]
+
+handler400 = "tixxety.views.bad_request"
+handler403 = "tixxety.views.permission_denied"
+handler404 = "tixxety.views.page_not_found"
+handler500 = "tixxety.views.server_error"
+
+admin.site.site_header = "Tixxety administration"
+admin.site.site_title = "Tixxety admin"
