@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Readable log lines on a terminal; production keeps the JSON default.
+export LOG_FORMAT ?= text
 
 .PHONY: run test lint install migrate seed
 

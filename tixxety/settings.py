@@ -309,5 +309,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Replaces Django's default "django" logger so records are written once.
-    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # The scheduler logs every run of every job at INFO; keep its warnings.
+        "apscheduler": {"level": "WARNING"},
+    },
 }
