@@ -42,3 +42,28 @@ class EmailAlreadyRegistered(DomainError):
 class SelfLockout(Conflict):
     code = "self_lockout"
     default_detail = "An admin cannot demote or deactivate their own account."
+
+
+class InvalidTransition(Conflict):
+    """The object's status does not allow this operation."""
+
+    code = "invalid_transition"
+    default_detail = "This operation is not allowed in the current status."
+
+
+class CapacityBelowBooked(DomainError):
+    """Capacity or seats would drop below what is already reserved and sold."""
+
+    code = "capacity_below_booked"
+
+
+class HasSales(Conflict):
+    """Deleting would destroy reservations, sales or their history."""
+
+    code = "has_orders"
+
+
+class InUse(Conflict):
+    """Other objects still refer to this one."""
+
+    code = "in_use"

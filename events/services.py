@@ -1,0 +1,252 @@
+"""State changes for the catalogue: venues, events, ticket types and seats.
+
+Inventory counters (``reserved_count``, ``sold_count``) are never written
+here; the order services own them. Capacity changes are checked against them
+with a conditional UPDATE, so a booking that lands at the same moment cannot
+be undercut.
+"""
+
+import itertools
+import string
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, ProtectedError
+from django.utils.text import slugify
+
+from events.models import Event, Seat, TicketType, Venue
+from tixxety.exceptions import CapacityBelowBooked, DomainError, HasSales, InUse, InvalidTransition
+
+MAX_ROWS = 52
+MAX_SEATS_PER_ROW = 200
+MAX_SEATS_PER_GRID = 5000
+
+# Which statuses an admin may move an event to, from each status.
+EVENT_TRANSITIONS = {
+    Event.Status.DRAFT: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
+    Event.Status.PUBLISHED: {Event.Status.DEACTIVATED, Event.Status.CANCELLED},
+    Event.Status.DEACTIVATED: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
+    Event.Status.CANCELLED: set(),
+}
+
+
+# --- venues -----------------------------------------------------------------
+
+
+@transaction.atomic
+def venue_create(**fields) -> Venue:
+    return Venue.objects.create(**fields)
+
+
+@transaction.atomic
+def venue_update(*, venue: Venue, **changes) -> Venue:
+    for field, value in changes.items():
+        setattr(venue, field, value)
+    venue.save(update_fields=[*changes])
+    return venue
+
+
+@transaction.atomic
+def venue_delete(*, venue: Venue) -> None:
+    """Delete a venue that no event uses (InUse otherwise)."""
+    try:
+        venue.delete()
+    except ProtectedError:
+        raise InUse(f"Venue '{venue.name}' still has events.") from None
+
+
+# --- events -----------------------------------------------------------------
+
+
+def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(title)[:200] or "event"
+    taken = set(
+        Event.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
+    )
+    return next(
+        s for s in itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2))) if s not in taken
+    )
+
+
+def _check_dates(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise DomainError("The event must end after it starts.", code="ends_before_start")
+
+
+@transaction.atomic
+def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(), **fields) -> Event:
+    """Create an event, with its ticket types when given, all or nothing."""
+    _check_dates(starts_at, ends_at)
+    event = Event.objects.create(
+        title=title, slug=_unique_slug(title), venue=venue, starts_at=starts_at, ends_at=ends_at, **fields
+    )
+    for ticket_type in ticket_types:
+        ticket_type_create(event=event, **ticket_type)
+    return event
+
+
+@transaction.atomic
+def event_update(*, event: Event, **changes) -> Event:
+    """Change an event's details; a status change must follow EVENT_TRANSITIONS."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if "status" in changes and changes["status"] != event.status:
+        _check_transition(event, changes["status"])
+    for field, value in changes.items():
+        setattr(event, field, value)
+    _check_dates(event.starts_at, event.ends_at)
+    event.save()
+    return event
+
+
+def _check_transition(event: Event, status: str) -> None:
+    if status not in EVENT_TRANSITIONS[event.status]:
+        raise InvalidTransition(f"An event cannot go from {event.status} to {status}.")
+    if status == Event.Status.CANCELLED and _has_sales(event):
+        raise HasSales("The event has reservations or sales: refund its orders before cancelling it.")
+
+
+@transaction.atomic
+def event_deactivate(*, event: Event) -> Event:
+    """Stop sales; existing orders and tickets stay. Deactivating twice is a no-op."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status == Event.Status.DEACTIVATED:
+        return event
+    _check_transition(event, Event.Status.DEACTIVATED)
+    event.status = Event.Status.DEACTIVATED
+    event.save(update_fields=["status", "updated_at"])
+    return event
+
+
+def _has_sales(event: Event) -> bool:
+    return TicketType.objects.filter(event=event).filter(F("reserved_count") + F("sold_count") > 0).exists()
+
+
+@transaction.atomic
+def event_delete(*, event: Event) -> None:
+    """Delete an event that never sold anything; otherwise deactivate it (HasSales)."""
+    if _has_sales(event):
+        raise HasSales("The event has orders: deactivate it instead of deleting it.")
+    try:
+        event.delete()
+    except ProtectedError:
+        raise HasSales("The event has orders: deactivate it instead of deleting it.") from None
+
+
+# --- ticket types -----------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_type_create(*, event: Event, **fields) -> TicketType:
+    if TicketType.objects.filter(event=event, name=fields.get("name")).exists():
+        raise DomainError(
+            f"The event already has a ticket type named '{fields.get('name')}'.", code="duplicate"
+        )
+    return TicketType.objects.create(event=event, **fields)
+
+
+@transaction.atomic
+def ticket_type_update(*, ticket_type: TicketType, **changes) -> TicketType:
+    """Change a ticket type; capacity may never drop below reserved + sold.
+
+    The capacity is written by a conditional UPDATE that re-checks the
+    counters at write time, so a concurrent booking cannot slip under it.
+    """
+    name = changes.get("name")
+    if (
+        name
+        and name != ticket_type.name
+        and TicketType.objects.filter(event_id=ticket_type.event_id, name=name).exists()
+    ):
+        raise DomainError(f"The event already has a ticket type named '{name}'.", code="duplicate")
+    if "capacity" in changes:
+        _set_capacity(ticket_type, changes.pop("capacity"))
+    if changes:
+        TicketType.objects.filter(pk=ticket_type.pk).update(**changes)
+    ticket_type.refresh_from_db()
+    return ticket_type
+
+
+def _set_capacity(ticket_type: TicketType, capacity: int) -> None:
+    updated = TicketType.objects.filter(
+        pk=ticket_type.pk, reserved_count__lte=capacity - F("sold_count")
+    ).update(capacity=capacity)
+    if not updated:
+        ticket_type.refresh_from_db(fields=["reserved_count", "sold_count"])
+        booked = ticket_type.reserved_count + ticket_type.sold_count
+        raise CapacityBelowBooked(
+            f"Capacity of '{ticket_type.name}' cannot drop below {booked} (reserved + sold)."
+        )
+
+
+@transaction.atomic
+def ticket_type_delete(*, ticket_type: TicketType) -> None:
+    """Delete a ticket type nobody holds tickets of (HasSales otherwise)."""
+    ticket_type = TicketType.objects.select_for_update().get(pk=ticket_type.pk)
+    if ticket_type.reserved_count or ticket_type.sold_count:
+        raise HasSales(f"Ticket type '{ticket_type.name}' has reservations or sales.")
+    try:
+        ticket_type.delete()
+    except ProtectedError:
+        raise HasSales(f"Ticket type '{ticket_type.name}' has orders.") from None
+
+
+# --- seats ------------------------------------------------------------------
+
+
+def row_labels(start: int = 0):
+    """A, B, …, Z, AA, AB, …: spreadsheet-style row names from index ``start``."""
+    for index in itertools.count(start):
+        label, n = "", index + 1
+        while n:
+            n, remainder = divmod(n - 1, 26)
+            label = string.ascii_uppercase[remainder] + label
+        yield label
+
+
+def row_index(label: str) -> int:
+    """The inverse of ``row_labels``: A → 0, Z → 25, AA → 26."""
+    index = 0
+    for char in label:
+        index = index * 26 + string.ascii_uppercase.index(char) + 1
+    return index - 1
+
+
+@transaction.atomic
+def seats_generate(
+    *, event: Event, ticket_type: TicketType, rows: int, seats_per_row: int = 10, replace: bool = False
+) -> list[Seat]:
+    """Add a grid of ``rows`` x ``seats_per_row`` seats (A1, A2, … B1, …) to a ticket type.
+
+    New rows continue after the event's last row. The ticket type's capacity
+    becomes its number of seats, one admission per seat. ``replace`` first
+    removes the type's seats, which is refused once any of them could be held.
+    """
+    if ticket_type.event_id != event.pk:
+        raise DomainError("The ticket type belongs to another event.", code="wrong_event")
+    if not 1 <= rows <= MAX_ROWS or not 1 <= seats_per_row <= MAX_SEATS_PER_ROW:
+        raise DomainError(
+            f"A grid has 1 to {MAX_ROWS} rows of 1 to {MAX_SEATS_PER_ROW} seats each.",
+            code="grid_out_of_range",
+        )
+    ticket_type = TicketType.objects.select_for_update().get(pk=ticket_type.pk)
+    if replace:
+        if ticket_type.reserved_count or ticket_type.sold_count:
+            raise CapacityBelowBooked(
+                f"Seats of '{ticket_type.name}' are reserved or sold: they cannot be replaced."
+            )
+        Seat.objects.filter(ticket_type=ticket_type).delete()
+    event_seats = Seat.objects.filter(event=event)
+    used_rows = {row_index(label) for label in event_seats.values_list("row_label", flat=True).distinct()}
+    first_row = max(used_rows, default=-1) + 1
+    if first_row + rows > MAX_ROWS or event_seats.count() + rows * seats_per_row > MAX_SEATS_PER_GRID:
+        raise DomainError(
+            f"An event has at most {MAX_ROWS} rows and {MAX_SEATS_PER_GRID} seats.", code="grid_out_of_range"
+        )
+    seats = [
+        Seat(event=event, ticket_type=ticket_type, row_label=row, number=number, label=f"{row}{number}")
+        for row in itertools.islice(row_labels(first_row), rows)
+        for number in range(1, seats_per_row + 1)
+    ]
+    Seat.objects.bulk_create(seats)
+    _set_capacity(ticket_type, Seat.objects.filter(ticket_type=ticket_type).count())
+    return seats
