@@ -11,7 +11,7 @@ import string
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F, ProtectedError, Q
 from django.utils.text import slugify
 
 from events.models import Event, Seat, TicketType, Venue
@@ -118,7 +118,9 @@ def event_deactivate(*, event: Event) -> Event:
 
 
 def _has_sales(event: Event) -> bool:
-    return TicketType.objects.filter(event=event).filter(F("reserved_count") + F("sold_count") > 0).exists()
+    return (
+        TicketType.objects.filter(event=event).filter(Q(reserved_count__gt=0) | Q(sold_count__gt=0)).exists()
+    )
 
 
 @transaction.atomic

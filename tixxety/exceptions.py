@@ -67,3 +67,8 @@ class InUse(Conflict):
     """Other objects still refer to this one."""
 
     code = "in_use"
+
+
+class LocationNotSet(NotFound):
+    code = "location_not_set"
+    default_detail = "User location not set"

@@ -1,0 +1,190 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from events import selectors, services
+from events.models import TicketType, Venue
+from events.serializers import (
+    AvailabilitySerializer,
+    EventDetailSerializer,
+    EventListSerializer,
+    EventQuerySerializer,
+    EventWriteSerializer,
+    ForYouQuerySerializer,
+    SeatGenerateSerializer,
+    SeatSerializer,
+    TicketTypeSerializer,
+    TicketTypeWriteSerializer,
+    VenueSerializer,
+)
+from tixxety.api.permissions import IsAdminRole, IsAdminRoleOrReadOnly
+from tixxety.exceptions import LocationNotSet
+
+WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class VenueViewSet(viewsets.ModelViewSet):
+    """Venues: anyone reads, admins write."""
+
+    queryset = Venue.objects.order_by("name", "id")
+    serializer_class = VenueSerializer
+    permission_classes = [IsAdminRoleOrReadOnly]
+    http_method_names = WRITE_METHODS
+    lookup_value_regex = r"\d+"
+
+    def perform_create(self, serializer):
+        serializer.instance = services.venue_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.venue_update(venue=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, venue):
+        services.venue_delete(venue=venue)
+
+
+class EventViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The catalogue. Anyone browses published events; admins manage all of them."""
+
+    permission_classes = [IsAdminRoleOrReadOnly]
+    http_method_names = WRITE_METHODS
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.event_detail_queryset(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return EventWriteSerializer
+        return EventListSerializer if self.action in ("list", "for_you") else EventDetailSerializer
+
+    def _detail(self, event, status_code=status.HTTP_200_OK):
+        event = self.get_queryset().get(pk=event.pk)
+        return Response(
+            EventDetailSerializer(event, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    @extend_schema(parameters=[EventQuerySerializer])
+    def list(self, request):
+        query = EventQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events = selectors.event_list(user=request.user, filters=query.to_filters())
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventListSerializer(page, many=True).data)
+
+    @extend_schema(request=EventWriteSerializer, responses={201: EventDetailSerializer})
+    def create(self, request):
+        serializer = EventWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.event_create(**serializer.validated_data)
+        return self._detail(event, status.HTTP_201_CREATED)
+
+    @extend_schema(request=EventWriteSerializer, responses={200: EventDetailSerializer})
+    def partial_update(self, request, pk=None):
+        event = self.get_object()
+        serializer = EventWriteSerializer(event, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._detail(services.event_update(event=event, **serializer.validated_data))
+
+    def perform_destroy(self, event):
+        services.event_delete(event=event)
+
+    @extend_schema(request=None, responses={200: EventDetailSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
+    def deactivate(self, request, pk=None):
+        """Stop sales; orders and tickets stay valid."""
+        return self._detail(services.event_deactivate(event=self.get_object()))
+
+    @extend_schema(parameters=[ForYouQuerySerializer], responses={200: EventListSerializer(many=True)})
+    @action(detail=False, methods=["get"], url_path="for-you", permission_classes=[IsAuthenticated])
+    def for_you(self, request):
+        """Upcoming events near the signed-in user's location, nearest first."""
+        query = ForYouQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = request.user
+        if not user.has_location:
+            raise LocationNotSet()
+        events = selectors.events_near(
+            latitude=user.latitude,
+            longitude=user.longitude,
+            max_distance_km=query.validated_data["max_distance_km"],
+        )
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventListSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: AvailabilitySerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def availability(self, request, pk=None):
+        """Capacity, reserved, sold and available per ticket type."""
+        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
+        return Response(AvailabilitySerializer(selectors.ticket_types_of(event=event), many=True).data)
+
+    @extend_schema(responses={200: SeatSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def seats(self, request, pk=None):
+        """The seat map: every seat with its state (free, held or sold)."""
+        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
+        return Response(SeatSerializer(selectors.seat_map(event=event), many=True).data)
+
+    @extend_schema(request=SeatGenerateSerializer, responses={201: SeatSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="seats/generate", permission_classes=[IsAdminRole])
+    def generate_seats(self, request, pk=None):
+        """Add a grid of seats (rows x seats_per_row, labels A1...) to one ticket type."""
+        event = self.get_object()
+        params = SeatGenerateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        ticket_type = get_object_or_404(TicketType, pk=params.validated_data.pop("ticket_type"), event=event)
+        services.seats_generate(event=event, ticket_type=ticket_type, **params.validated_data)
+        return Response(
+            SeatSerializer(selectors.seat_map(event=event), many=True).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(methods=["get"], responses={200: TicketTypeSerializer(many=True)})
+    @extend_schema(methods=["post"], request=TicketTypeWriteSerializer, responses={201: TicketTypeSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="ticket-types", pagination_class=None)
+    def ticket_types(self, request, pk=None):
+        """The event's ticket types; admins add new ones (the viewset's permission guards POST)."""
+        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
+        if request.method == "GET":
+            return Response(TicketTypeSerializer(selectors.ticket_types_of(event=event), many=True).data)
+        serializer = TicketTypeWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket_type = services.ticket_type_create(event=event, **serializer.validated_data)
+        return Response(TicketTypeSerializer(ticket_type).data, status=status.HTTP_201_CREATED)
+
+
+class TicketTypeViewSet(
+    mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """One ticket type: anyone reads, admins change capacity, price and the rest."""
+
+    permission_classes = [IsAdminRoleOrReadOnly]
+    http_method_names = WRITE_METHODS
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.visible_ticket_types(user=self.request.user)
+
+    def get_serializer_class(self):
+        return TicketTypeSerializer if self.request.method == "GET" else TicketTypeWriteSerializer
+
+    @extend_schema(request=TicketTypeWriteSerializer, responses={200: TicketTypeSerializer})
+    def partial_update(self, request, pk=None):
+        serializer = TicketTypeWriteSerializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        ticket_type = services.ticket_type_update(
+            ticket_type=serializer.instance, **serializer.validated_data
+        )
+        return Response(TicketTypeSerializer(ticket_type).data)
+
+    def perform_destroy(self, ticket_type):
+        services.ticket_type_delete(ticket_type=ticket_type)

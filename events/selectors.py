@@ -1,0 +1,124 @@
+"""Reads of the catalogue: who may see which events, with their figures in one query."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from events.geo import haversine_km
+from events.models import Event, Seat, TicketType
+
+PUBLIC_DETAIL_STATUSES = (Event.Status.PUBLISHED, Event.Status.DEACTIVATED, Event.Status.CANCELLED)
+
+ORDERINGS = {
+    "starts_at": ("starts_at", "id"),
+    "-starts_at": ("-starts_at", "-id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "id"),
+    "price": (F("min_price").asc(nulls_last=True), "starts_at", "id"),
+    "-price": (F("min_price").desc(nulls_last=True), "starts_at", "id"),
+    "distance": ("distance_km", "starts_at", "id"),
+    "-distance": ("-distance_km", "starts_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """Validated catalogue query parameters (see EventQuerySerializer)."""
+
+    search: str = ""
+    ordering: str = "starts_at"
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    venue: int | None = None
+    near: tuple[float, float] | None = None
+    radius_km: float | None = None
+    status: str | None = None
+    include_past: bool = False
+
+
+def _with_figures(events: QuerySet) -> QuerySet:
+    """Annotate capacity, booked count, cheapest price and whether seats exist."""
+    return events.select_related("venue").annotate(
+        capacity=Coalesce(Sum("ticket_types__capacity"), 0),
+        booked_count=Coalesce(Sum(F("ticket_types__reserved_count") + F("ticket_types__sold_count")), 0),
+        min_price=Min("ticket_types__price"),
+        is_seated=Exists(Seat.objects.filter(event=OuterRef("pk"))),
+    )
+
+
+def visible_events(*, user) -> QuerySet:
+    """Events a user may open: admins see every status, others all but drafts."""
+    if getattr(user, "is_admin", False):
+        return Event.objects.all()
+    return Event.objects.filter(status__in=PUBLIC_DETAIL_STATUSES)
+
+
+def event_list(*, user, filters: EventFilters) -> QuerySet:
+    """The catalogue: published events (any status for admins), filtered and ordered.
+
+    Ended events are left out unless ``include_past``. With ``near`` each row
+    carries ``distance_km``, computed in the database.
+    """
+    if getattr(user, "is_admin", False):
+        events = Event.objects.filter(status=filters.status) if filters.status else Event.objects.all()
+    else:
+        events = Event.objects.filter(status=Event.Status.PUBLISHED)
+    if not filters.include_past:
+        events = events.filter(ends_at__gte=timezone.now())
+    for term in filters.search.split():
+        events = events.filter(
+            Q(title__icontains=term)
+            | Q(description__icontains=term)
+            | Q(venue__name__icontains=term)
+            | Q(venue__address__icontains=term)
+            | Q(venue__city__icontains=term)
+        )
+    if filters.starts_after:
+        events = events.filter(starts_at__gte=filters.starts_after)
+    if filters.starts_before:
+        events = events.filter(starts_at__lte=filters.starts_before)
+    if filters.venue:
+        events = events.filter(venue_id=filters.venue)
+    events = _with_figures(events)
+    if filters.near:
+        events = events.annotate(
+            distance_km=haversine_km(*filters.near, "venue__latitude", "venue__longitude")
+        )
+        if filters.radius_km is not None:
+            events = events.filter(distance_km__lte=filters.radius_km)
+    return events.order_by(*ORDERINGS[filters.ordering])
+
+
+def events_near(*, latitude: float, longitude: float, max_distance_km: float) -> QuerySet:
+    """Upcoming published events within ``max_distance_km``, nearest first."""
+    filters = EventFilters(near=(latitude, longitude), radius_km=max_distance_km, ordering="distance")
+    return event_list(user=None, filters=filters)
+
+
+def event_detail_queryset(*, user) -> QuerySet:
+    return _with_figures(visible_events(user=user)).prefetch_related("ticket_types")
+
+
+def ticket_types_of(*, event: Event) -> QuerySet:
+    return TicketType.objects.filter(event=event).order_by("-priority", "id")
+
+
+def visible_ticket_types(*, user) -> QuerySet:
+    return TicketType.objects.filter(event__in=visible_events(user=user)).select_related("event")
+
+
+def seat_map(*, event: Event) -> QuerySet:
+    """Every seat of the event with its state.
+
+    Until tickets exist every seat is free; the tickets app will derive
+    ``held`` and ``sold`` from the reserved and valid tickets holding a seat.
+    """
+    return (
+        Seat.objects.filter(event=event)
+        .order_by("id")
+        .annotate(state=Value("free"))
+        .values("id", "label", "row_label", "number", "ticket_type_id", "state")
+    )
