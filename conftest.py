@@ -97,3 +97,45 @@ def worker(broker):
     worker.start()
     yield worker
     worker.stop()
+
+
+def check_inventory_invariants() -> None:
+    """DESIGN.md's invariants: counters match tickets, no oversell, no seat twice, totals add up."""
+    from django.db.models import Count, DecimalField, F, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from events.models import TicketType
+    from orders.models import Order
+    from tickets.models import Ticket
+
+    for ticket_type in TicketType.objects.annotate(
+        reserved=Count("tickets", filter=Q(tickets__status=Ticket.Status.RESERVED)),
+        valid=Count("tickets", filter=Q(tickets__status=Ticket.Status.VALID)),
+    ):
+        assert ticket_type.reserved_count == ticket_type.reserved, f"{ticket_type}: reserved counter drifted"
+        assert ticket_type.sold_count == ticket_type.valid, f"{ticket_type}: sold counter drifted"
+        assert ticket_type.reserved_count + ticket_type.sold_count <= ticket_type.capacity, (
+            f"{ticket_type}: oversold"
+        )
+    doubly_held = (
+        Ticket.objects.filter(seat__isnull=False, status__in=Ticket.ACTIVE_STATUSES)
+        .values("seat")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not doubly_held.exists(), "a seat is held twice"
+    wrong_totals = Order.objects.annotate(
+        lines_total=Coalesce(
+            Sum(F("lines__unit_price") * F("lines__quantity"), output_field=DecimalField()),
+            0,
+            output_field=DecimalField(),
+        )
+    ).exclude(total=F("lines_total"))
+    assert not wrong_totals.exists(), f"order totals differ from their lines: {list(wrong_totals)}"
+
+
+@pytest.fixture
+def invariants(db):
+    """Check DESIGN.md's inventory invariants after the test."""
+    yield check_inventory_invariants
+    check_inventory_invariants()

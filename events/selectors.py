@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Case, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -111,14 +111,23 @@ def visible_ticket_types(*, user) -> QuerySet:
 
 
 def seat_map(*, event: Event) -> QuerySet:
-    """Every seat of the event with its state.
+    """Every seat of the event with its state: free, held (reserved) or sold.
 
-    Until tickets exist every seat is free; the tickets app will derive
-    ``held`` and ``sold`` from the reserved and valid tickets holding a seat.
+    The state comes from the seat's active ticket, reached through the
+    ``tickets`` relation by name (the tickets app sits to the right of this
+    one); the partial unique index allows at most one, so the join never
+    repeats a seat.
     """
     return (
         Seat.objects.filter(event=event)
+        .annotate(active=FilteredRelation("tickets", condition=Q(tickets__status__in=["reserved", "valid"])))
+        .annotate(
+            state=Case(
+                When(active__status="valid", then=Value("sold")),
+                When(active__status="reserved", then=Value("held")),
+                default=Value("free"),
+            )
+        )
         .order_by("id")
-        .annotate(state=Value("free"))
         .values("id", "label", "row_label", "number", "ticket_type_id", "state")
     )

@@ -72,3 +72,42 @@ class InUse(Conflict):
 class LocationNotSet(NotFound):
     code = "location_not_set"
     default_detail = "User location not set"
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+    default_detail = "Event is sold out"
+
+
+class SeatTaken(Conflict):
+    code = "seat_taken"
+    default_detail = "Seat is already taken"
+
+
+class NotOnSale(Conflict):
+    code = "not_on_sale"
+    default_detail = "Tickets for this event are not on sale."
+
+
+class OrderExpired(Conflict):
+    code = "order_expired"
+    default_detail = "The reservation has expired; its tickets are back on sale."
+
+
+class PaymentDeclined(DomainError):
+    """The payment provider refused the charge (HTTP 402); the order stays reserved."""
+
+    code = "payment_declined"
+    default_detail = "The payment was declined."
+
+
+class IdempotencyMismatch(DomainError):
+    """The key was used before with a different request (HTTP 422)."""
+
+    code = "idempotency_mismatch"
+    default_detail = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyInFlight(Conflict):
+    code = "idempotency_in_flight"
+    default_detail = "A request with this Idempotency-Key is still being processed."

@@ -13,13 +13,15 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tixxety.exceptions import Conflict, DomainError, NotFound
+from tixxety.exceptions import Conflict, DomainError, IdempotencyMismatch, NotFound, PaymentDeclined
 from tixxety.logs import current_request_id
 
 logger = logging.getLogger("tixxety.api")
 
 DOMAIN_ERROR_STATUS = (
     (NotFound, status.HTTP_404_NOT_FOUND),
+    (PaymentDeclined, status.HTTP_402_PAYMENT_REQUIRED),
+    (IdempotencyMismatch, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (Conflict, status.HTTP_409_CONFLICT),
     (DomainError, status.HTTP_400_BAD_REQUEST),
 )

@@ -1,0 +1,145 @@
+import csv
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import selectors, services
+from orders.idempotency import idempotent
+from orders.serializers import (
+    BookSerializer,
+    OrderFilterSerializer,
+    OrderSerializer,
+    PaymentSerializer,
+    PaySerializer,
+)
+from tixxety.api.permissions import IsStaffRole
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Retry safely: the first response is replayed.",
+)
+
+
+class BookView(APIView):
+    """Reserve tickets of one event: by quantity, across ticket types, or by seats."""
+
+    @extend_schema(
+        request=BookSerializer,
+        responses={201: OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Book tickets",
+    )
+    @idempotent
+    def post(self, request, event_id):
+        booking = BookSerializer(data=request.data)
+        booking.is_valid(raise_exception=True)
+        order = services.order_reserve(user=request.user, event_id=int(event_id), **booking.to_reservation())
+        return Response(_order_data(order, request), status=status.HTTP_201_CREATED)
+
+
+def _order_data(order, request) -> dict:
+    """The order as its owner sees it, re-read with everything it needs in four queries."""
+    return OrderSerializer(selectors.orders_visible_to(request.user).get(pk=order.pk)).data
+
+
+@extend_schema(parameters=[OrderFilterSerializer])
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A user's orders (staff: everyone's, filterable by status, event and user)."""
+
+    serializer_class = OrderSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        orders = selectors.orders_visible_to(self.request.user)
+        if self.action != "list":
+            return orders
+        filters = OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        if not self.request.user.is_staff_member:
+            filters.validated_data.pop("user", None)
+        lookups = {
+            {"event": "event_id", "user": "user_id"}.get(k, k): v for k, v in filters.validated_data.items()
+        }
+        return orders.filter(**lookups)
+
+    def _order_id(self, pk) -> int:
+        return get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
+
+    @extend_schema(request=PaySerializer, responses={200: OrderSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pay(self, request, pk=None):
+        """Pay a reserved order: `{"provider": "test", "token": "tok_visa"}`. Declined → 402."""
+        payment = PaySerializer(data=request.data)
+        payment.is_valid(raise_exception=True)
+        order = services.order_pay(order_id=self._order_id(pk), by=request.user, **payment.validated_data)
+        return Response(_order_data(order, request))
+
+    @extend_schema(request=None, responses={200: OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a reserved order and release its tickets."""
+        order = services.order_cancel(order_id=self._order_id(pk), by=request.user)
+        return Response(_order_data(order, request))
+
+    @extend_schema(request=None, responses={200: OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refund a paid order: by its owner before the event starts, by staff at any time."""
+        order = services.order_refund(order_id=self._order_id(pk), by=request.user)
+        return Response(_order_data(order, request))
+
+
+class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The transaction log: every charge and refund (a user's own; staff see all)."""
+
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self):
+        return selectors.payments_visible_to(self.request.user)
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    @action(detail=False, methods=["get"], permission_classes=[IsStaffRole], pagination_class=None)
+    def export(self, request):
+        """The whole transaction log as CSV (staff)."""
+        columns = [
+            "created_at",
+            "order",
+            "user",
+            "event",
+            "kind",
+            "status",
+            "amount",
+            "currency",
+            "provider",
+            "reference",
+            "failure_reason",
+        ]
+
+        def rows():
+            writer = csv.writer(_Echo())
+            yield writer.writerow(columns)
+            for payment in self.get_queryset().order_by("created_at", "id").iterator(chunk_size=2000):
+                yield writer.writerow([
+                    payment.created_at.isoformat(), payment.order.code, payment.order.user.email,
+                    payment.order.event.title, payment.kind, payment.status, payment.amount, payment.currency,
+                    payment.provider, payment.reference, payment.failure_reason,
+                ])  # fmt: skip
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="tixxety-transactions.csv"'
+        return response
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv."""
+
+    def write(self, value):
+        return value

@@ -1,0 +1,45 @@
+"""``@idempotent`` for API views that create money or inventory state."""
+
+import functools
+import json
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from orders.services.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
+
+HEADER = "Idempotency-Key"
+
+
+def idempotent(view_method):
+    """Honour an ``Idempotency-Key`` header on a DRF view method (DESIGN.md flow 8).
+
+    Same key and body: the first response is replayed, with the same status
+    and an ``Idempotent-Replayed: true`` header. Same key, other body: 422.
+    Still running: 409. Keys are per user and kept 24 hours.
+    """
+
+    @functools.wraps(view_method)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(view, request, *args, **kwargs)
+        if not key.strip() or len(key) > 255:
+            raise ValidationError({HEADER: ["Use a non-empty key of at most 255 characters."]})
+        body = request.data.dict() if hasattr(request.data, "dict") else request.data
+        fingerprint = request_fingerprint(method=request.method, path=request.path, body=body)
+        record = idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)
+        if not record.in_flight:
+            replay = Response(record.response_body, status=record.response_status)
+            replay["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            response = view_method(view, request, *args, **kwargs)
+        except Exception as exc:
+            response = view.handle_exception(exc)
+        stored = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        idempotency_complete(record=record, status=response.status_code, body=stored)
+        return response
+
+    return wrapper

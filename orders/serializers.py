@@ -1,0 +1,111 @@
+from rest_framework import serializers
+
+from orders.models import Order, OrderLine, Payment
+from orders.payments import PROVIDERS
+from tickets.models import Ticket
+
+MAX_QUANTITY = 100
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="ticket_type.name")
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = OrderLine
+        fields = ["ticket_type", "name", "quantity", "unit_price", "subtotal"]
+
+
+class OrderTicketSerializer(serializers.ModelSerializer):
+    seat = serializers.CharField(source="seat.label", default=None)
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "ticket_type", "seat", "holder_name", "status", "secret", "checked_in_at"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    order = serializers.CharField(source="order.code")
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "order",
+            "kind",
+            "amount",
+            "currency",
+            "status",
+            "provider",
+            "reference",
+            "failure_reason",
+            "created_at",
+        ]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    event = serializers.SerializerMethodField()
+    user = serializers.EmailField(source="user.email")
+    lines = OrderLineSerializer(many=True)
+    tickets = OrderTicketSerializer(many=True)
+    payments = PaymentSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "code", "status", "source", "event", "user", "total", "currency", "expires_at",
+            "created_at", "paid_at", "lines", "tickets", "payments",
+        ]  # fmt: skip
+
+    def get_event(self, order) -> dict:
+        return {"id": order.event_id, "title": order.event.title, "starts_at": order.event.starts_at}
+
+
+class BookItemSerializer(serializers.Serializer):
+    ticket_type = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class BookSerializer(serializers.Serializer):
+    """One of: ``{ticket_type, quantity}``, ``{items: [...]}`` or ``{seat_ids: [...]}``."""
+
+    ticket_type = serializers.IntegerField(min_value=1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    items = BookItemSerializer(many=True, required=False, allow_empty=False, max_length=20)
+    seat_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        max_length=MAX_QUANTITY,
+    )
+
+    def validate(self, attrs):
+        single = "ticket_type" in attrs or "quantity" in attrs
+        shapes = [single, "items" in attrs, "seat_ids" in attrs]
+        if sum(shapes) != 1:
+            raise serializers.ValidationError(
+                "Send one of {ticket_type, quantity}, {items: [...]} or {seat_ids: [...]}.",
+                code="invalid_shape",
+            )
+        if single and not ("ticket_type" in attrs and "quantity" in attrs):
+            raise serializers.ValidationError("Send both ticket_type and quantity.", code="invalid_shape")
+        return attrs
+
+    def to_reservation(self) -> dict:
+        """The keyword arguments of ``order_reserve``."""
+        data = self.validated_data
+        if "seat_ids" in data:
+            return {"seat_ids": data["seat_ids"]}
+        items = data.get("items") or [{"ticket_type": data["ticket_type"], "quantity": data["quantity"]}]
+        return {"items": [(item["ticket_type"], item["quantity"]) for item in items]}
+
+
+class PaySerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=sorted(PROVIDERS), default="test")
+    token = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+    event = serializers.IntegerField(min_value=1, required=False)
+    user = serializers.IntegerField(min_value=1, required=False, help_text="Staff only.")

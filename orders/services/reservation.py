@@ -1,0 +1,175 @@
+"""Reserve tickets: by quantity, across ticket types, or by seats.
+
+One transaction. The order, its lines and its tickets are inserted first;
+the inventory is claimed last, one conditional UPDATE per ticket type in id
+order (``reserved + sold + n <= capacity``). Zero rows updated means sold out
+and rolls the whole order back. Claiming last keeps the hot ticket-type row
+locked only from that UPDATE to COMMIT, which is what lets a flash sale run
+at the speed of the database. Seats are claimed by inserting their tickets:
+the partial unique index on ``Ticket.seat`` refuses a second active claim.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from events.models import Event, Seat, TicketType
+from orders.models import Order, OrderLine
+from orders.tasks import expire_order
+from tickets.models import Ticket
+from tixxety.exceptions import DomainError, NotFound, NotOnSale, SeatTaken, SoldOut
+
+MAX_TICKETS_PER_ORDER = 100
+
+
+def hold_seconds(event: Event) -> int:
+    """How long an unpaid reservation holds its tickets."""
+    return event.hold_minutes * 60 if event.hold_minutes else settings.RESERVATION_HOLD_SECONDS
+
+
+def order_reserve(
+    *,
+    user: User,
+    event_id: int,
+    items: Iterable[tuple[int, int]] = (),
+    seat_ids: Iterable[int] = (),
+    source: str = Order.Source.DIRECT,
+) -> Order:
+    """Reserve ``items`` (ticket type id, quantity) and/or ``seat_ids`` of one event.
+
+    Raises NotFound (event, ticket type or seat unknown to this event),
+    NotOnSale (not published, already over, or queue-only), DomainError
+    (bad quantities, over ``max_per_order``, mixed currencies), SeatTaken
+    naming the seats, and SoldOut; in every case nothing is written.
+    The order expires after the hold: a delayed message is sent on commit.
+    """
+    quantities = Counter()
+    for ticket_type_id, quantity in items:
+        if quantity < 1:
+            raise DomainError("Quantity must be at least 1.", code="invalid_quantity")
+        quantities[ticket_type_id] += quantity
+    seat_ids = list(dict.fromkeys(seat_ids))
+    if not quantities and not seat_ids:
+        raise DomainError("Choose at least one ticket or seat.", code="empty_order")
+
+    with transaction.atomic():
+        event = Event.objects.filter(pk=event_id).first()
+        if event is None:
+            raise NotFound("Event not found")
+        _check_on_sale(event, source)
+        seats = _load_seats(event, seat_ids)
+        quantities.update(seat.ticket_type_id for seat in seats)
+        ticket_types = _load_ticket_types(event, quantities)
+
+        now = timezone.now()
+        order = Order.objects.create(
+            user=user,
+            event=event,
+            source=source,
+            currency=next(iter(ticket_types.values())).currency,
+            total=sum(ticket_types[pk].price * n for pk, n in quantities.items()),
+            expires_at=now + timedelta(seconds=hold_seconds(event)),
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(order=order, ticket_type_id=pk, quantity=n, unit_price=ticket_types[pk].price)
+            for pk, n in sorted(quantities.items())
+        )
+        _insert_tickets(order, quantities, seats, holder_name=user.name)
+        for pk in sorted(quantities):  # last, in id order: see the module docstring
+            _claim(ticket_types[pk], quantities[pk])
+        delay_ms = hold_seconds(event) * 1000
+        transaction.on_commit(lambda: expire_order.send_with_options(args=(order.pk,), delay=delay_ms))
+    return order
+
+
+def _check_on_sale(event: Event, source: str) -> None:
+    if event.status != Event.Status.PUBLISHED or event.ends_at <= timezone.now():
+        raise NotOnSale()
+    if event.sale_mode == Event.SaleMode.QUEUE and source not in (Order.Source.QUEUE, Order.Source.WAITLIST):
+        raise NotOnSale(
+            "This event sells through the queue: send a ticket request instead.", code="queue_only"
+        )
+
+
+def _load_seats(event: Event, seat_ids: list[int]) -> list[Seat]:
+    if not seat_ids:
+        return []
+    seats = list(Seat.objects.filter(event=event, pk__in=seat_ids).order_by("pk"))
+    if len(seats) != len(seat_ids):
+        missing = sorted(set(seat_ids) - {seat.pk for seat in seats})
+        raise NotFound(
+            f"Seat {', '.join(map(str, missing))} not found for this event.", code="seat_not_found"
+        )
+    return seats
+
+
+def _load_ticket_types(event: Event, quantities: Counter) -> dict[int, TicketType]:
+    ticket_types = {t.pk: t for t in TicketType.objects.filter(event=event, pk__in=list(quantities))}
+    if missing := sorted(set(quantities) - set(ticket_types)):
+        raise NotFound(
+            f"Ticket type {', '.join(map(str, missing))} not found for this event.",
+            code="ticket_type_not_found",
+        )
+    for pk, quantity in quantities.items():
+        if quantity > ticket_types[pk].max_per_order:
+            raise DomainError(
+                f"At most {ticket_types[pk].max_per_order} '{ticket_types[pk].name}' tickets per order.",
+                code="max_per_order",
+            )
+    if sum(quantities.values()) > MAX_TICKETS_PER_ORDER:
+        raise DomainError(f"At most {MAX_TICKETS_PER_ORDER} tickets per order.", code="max_per_order")
+    if len({t.currency for t in ticket_types.values()}) > 1:
+        raise DomainError("Ticket types in one order must share a currency.", code="mixed_currency")
+    return ticket_types
+
+
+def _insert_tickets(order: Order, quantities: Counter, seats: list[Seat], *, holder_name: str) -> None:
+    seated = Counter(seat.ticket_type_id for seat in seats)
+    Ticket.objects.bulk_create(
+        Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
+        for pk, quantity in sorted(quantities.items())
+        for _ in range(quantity - seated[pk])
+    )
+    if not seats:
+        return
+    try:
+        # A savepoint, so that after a unique violation we can still ask which seats were taken.
+        with transaction.atomic():
+            Ticket.objects.bulk_create(
+                Ticket(order=order, ticket_type_id=seat.ticket_type_id, seat=seat, holder_name=holder_name)
+                for seat in seats
+            )
+    except IntegrityError:
+        taken = Ticket.objects.filter(seat__in=seats, status__in=Ticket.ACTIVE_STATUSES).values_list(
+            "seat__label", flat=True
+        )
+        labels = sorted(taken) or [seat.label for seat in seats]
+        if len(labels) == 1:
+            raise SeatTaken(f"Seat {labels[0]} is already taken") from None
+        raise SeatTaken(f"Seats {', '.join(labels)} are already taken") from None
+
+
+def _claim(ticket_type: TicketType, quantity: int) -> None:
+    claimed = TicketType.objects.filter(
+        pk=ticket_type.pk, reserved_count__lte=F("capacity") - F("sold_count") - quantity
+    ).update(reserved_count=F("reserved_count") + quantity)
+    if not claimed:
+        ticket_type.refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
+        if ticket_type.available > 0:
+            raise SoldOut(
+                f"Only {ticket_type.available} '{ticket_type.name}' tickets left.", code="not_enough_tickets"
+            )
+        others_left = (
+            TicketType.objects.filter(
+                event_id=ticket_type.event_id, reserved_count__lt=F("capacity") - F("sold_count")
+            )
+            .exclude(pk=ticket_type.pk)
+            .exists()
+        )
+        raise SoldOut(f"'{ticket_type.name}' is sold out" if others_left else None)

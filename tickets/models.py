@@ -1,0 +1,53 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_secret() -> str:
+    """192 random bits, URL-safe: the QR payload a door scanner reads."""
+    return secrets.token_urlsafe(24)
+
+
+class Ticket(models.Model):
+    """One admission. ``secret`` is what the QR code carries; it is unguessable.
+
+    A seat belongs to at most one reserved or valid ticket: the partial unique
+    constraint makes a second claim fail in the database, whatever the code
+    around it does.
+    """
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "Reserved"
+        VALID = "valid", "Valid"
+        VOID = "void", "Void"
+
+    ACTIVE_STATUSES = (Status.RESERVED, Status.VALID)
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey("events.TicketType", on_delete=models.PROTECT, related_name="tickets")
+    seat = models.ForeignKey("events.Seat", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    holder_name = models.CharField(max_length=150, blank=True)
+    secret = models.CharField(max_length=64, unique=True, default=new_secret, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ticket_type", "status"], name="ticket_type_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat"],
+                condition=Q(status__in=["reserved", "valid"]),
+                name="ticket_seat_held_once",
+                violation_error_message="This seat is already taken.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Ticket {self.pk} ({self.get_status_display()})"
