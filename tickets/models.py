@@ -27,7 +27,9 @@ class Ticket(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="tickets")
     ticket_type = models.ForeignKey("events.TicketType", on_delete=models.PROTECT, related_name="tickets")
-    seat = models.ForeignKey("events.Seat", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    seat = models.ForeignKey(
+        "events.Seat", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
     holder_name = models.CharField(max_length=150, blank=True)
     secret = models.CharField(max_length=64, unique=True, default=new_secret, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RESERVED)
