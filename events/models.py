@@ -90,7 +90,7 @@ class TicketType(models.Model):
     sold_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["event", "-priority", "id"]
+        ordering = ["-priority", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "name"], name="ticket_type_unique_name_per_event"),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_type_price_not_negative"),

@@ -10,13 +10,17 @@ import itertools
 import string
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F, ProtectedError, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError
 from django.utils.text import slugify
 
 from events.models import Event, Seat, TicketType, Venue
 from tixxety.exceptions import CapacityBelowBooked, DomainError, HasSales, InUse, InvalidTransition
 
+EVENT_FIELDS = frozenset(
+    {"title", "slug", "description", "venue", "starts_at", "ends_at", "status", "sale_mode", "hold_minutes"}
+)
+TICKET_TYPE_FIELDS = frozenset({"name", "price", "currency", "capacity", "priority", "max_per_order"})
 MAX_ROWS = 52
 MAX_SEATS_PER_ROW = 200
 MAX_SEATS_PER_GRID = 5000
@@ -75,10 +79,19 @@ def _check_dates(starts_at: datetime, ends_at: datetime) -> None:
 
 @transaction.atomic
 def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(), **fields) -> Event:
-    """Create an event, with its ticket types when given, all or nothing."""
+    """Create an event, with its ticket types when given, all or nothing.
+
+    A new event is a draft or published; the other statuses are reached
+    through ``event_update`` and ``event_deactivate``. The slug is derived
+    from the title unless given; ``id`` may be given for demo data.
+    """
+    _check_fields(fields, EVENT_FIELDS | {"id"})
+    if fields.get("status", Event.Status.DRAFT) not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
+        raise DomainError("A new event is a draft or published.", code="invalid_status")
     _check_dates(starts_at, ends_at)
-    event = Event.objects.create(
-        title=title, slug=_unique_slug(title), venue=venue, starts_at=starts_at, ends_at=ends_at, **fields
+    fields["slug"] = fields.get("slug") or _unique_slug(title)
+    event = _saved_with_unique_slug(
+        Event(title=title, venue=venue, starts_at=starts_at, ends_at=ends_at, **fields), force_insert=True
     )
     for ticket_type in ticket_types:
         ticket_type_create(event=event, **ticket_type)
@@ -88,13 +101,24 @@ def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(
 @transaction.atomic
 def event_update(*, event: Event, **changes) -> Event:
     """Change an event's details; a status change must follow EVENT_TRANSITIONS."""
+    _check_fields(changes, EVENT_FIELDS)
     event = Event.objects.select_for_update().get(pk=event.pk)
     if "status" in changes and changes["status"] != event.status:
         _check_transition(event, changes["status"])
     for field, value in changes.items():
         setattr(event, field, value)
     _check_dates(event.starts_at, event.ends_at)
-    event.save()
+    return _saved_with_unique_slug(event)
+
+
+def _saved_with_unique_slug(event: Event, **save_options) -> Event:
+    try:
+        with transaction.atomic():
+            event.save(**save_options)
+    except IntegrityError:
+        if Event.objects.filter(slug=event.slug).exclude(pk=event.pk).exists():
+            raise DomainError(f"The slug '{event.slug}' is taken.", code="slug_taken") from None
+        raise
     return event
 
 
@@ -118,9 +142,18 @@ def event_deactivate(*, event: Event) -> Event:
 
 
 def _has_sales(event: Event) -> bool:
-    return (
-        TicketType.objects.filter(event=event).filter(Q(reserved_count__gt=0) | Q(sold_count__gt=0)).exists()
-    )
+    """Whether any ticket of the event is reserved or sold, with its ticket types locked.
+
+    The lock (in id order, like the order services) keeps a booking from
+    landing between this check and what the caller does next.
+    """
+    counters = TicketType.objects.select_for_update().filter(event=event).order_by("pk")
+    return any(reserved or sold for reserved, sold in counters.values_list("reserved_count", "sold_count"))
+
+
+def _check_fields(fields, allowed: frozenset) -> None:
+    if unknown := set(fields) - allowed:
+        raise ValueError(f"Not writable here: {sorted(unknown)}")
 
 
 @transaction.atomic
