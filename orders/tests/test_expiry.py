@@ -1,0 +1,135 @@
+"""Reservations expire by themselves: a delayed message, and a sweep for lost ones."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from dramatiq import Message
+from dramatiq.common import current_millis
+
+from events.models import TicketType
+from orders.models import Order
+from orders.services import order_expire, order_pay, order_reserve, orders_expire_overdue
+from orders.tasks import expire_order, expire_overdue_orders
+from orders.tests.factories import on_sale_event
+from tickets.models import Ticket
+from tixxety.exceptions import OrderExpired
+
+
+def _overdue(order):
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.fixture
+def sale():
+    event, types = on_sale_event(Regular=3)
+    return event, types["Regular"]
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db
+def test_expire_releases_inventory_and_voids_tickets(sale, customer):
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)])
+    _overdue(order)
+
+    order_expire(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == "expired"
+    assert TicketType.objects.get(pk=regular.pk).reserved_count == 0
+    assert set(Ticket.objects.filter(order=order).values_list("status", flat=True)) == {"void"}
+    assert order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)]).status == "reserved"
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db
+def test_expire_is_idempotent_and_ignores_early_paid_and_missing_orders(sale, customer):
+    event, regular = sale
+    early = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    paid = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    order_pay(order_id=paid.pk, by=customer, provider="test", token="tok_visa")
+    _overdue(paid)
+
+    assert order_expire(order_id=early.pk).status == "reserved"  # message came early
+    assert order_expire(order_id=paid.pk).status == "paid"
+    assert order_expire(order_id=987654) is None
+    _overdue(early)
+    order_expire(order_id=early.pk)
+    order_expire(order_id=early.pk)
+    assert TicketType.objects.get(pk=regular.pk).reserved_count == 0
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db
+def test_paying_after_expiry_is_refused(sale, customer):
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    _overdue(order)
+    order_expire(order_id=order.pk)
+
+    with pytest.raises(OrderExpired):
+        order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db
+def test_sweep_expires_only_overdue_reservations(sale, customer):
+    event, regular = sale
+    overdue = [order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)]) for _ in range(2)]
+    fresh = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    for order in overdue:
+        _overdue(order)
+
+    assert orders_expire_overdue() == 2
+
+    assert Order.objects.get(pk=fresh.pk).status == "reserved"
+    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in overdue])} == {"expired"}
+    assert orders_expire_overdue() == 0
+
+
+@pytest.mark.django_db
+def test_reservation_sends_a_delayed_expiry_message_on_commit(
+    sale, customer, broker, settings, django_capture_on_commit_callbacks
+):
+    settings.RESERVATION_HOLD_SECONDS = 90
+    event, regular = sale
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+
+    [raw] = broker.queues[f"{expire_order.queue_name}.DQ"].queue
+    message = Message.decode(raw)
+    assert message.args == (order.pk,)
+    hold_ms = (order.expires_at - timezone.now()).total_seconds() * 1000
+    assert message.options["eta"] - current_millis() == pytest.approx(hold_ms, abs=2000)
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db(transaction=True)
+def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
+    settings.RESERVATION_HOLD_SECONDS = 1
+    event, regular = sale
+
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)])
+    broker.join(expire_order.queue_name, fail_fast=True)
+    worker.join()
+
+    order.refresh_from_db()
+    assert order.status == "expired"
+    assert TicketType.objects.get(pk=regular.pk).available == 3
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db(transaction=True)
+def test_sweep_through_a_real_worker(sale, customer, broker, worker):
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
+    broker.flush_all()  # the delayed message is "lost"
+    _overdue(order)
+
+    expire_overdue_orders.send()
+    broker.join(expire_overdue_orders.queue_name, fail_fast=True)
+    worker.join()
+
+    assert Order.objects.get(pk=order.pk).status == "expired"

@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.models import IdempotencyRecord, Order, Payment
+from orders.services import order_reserve
+from orders.services.idempotency import idempotency_purge
+from orders.tests.factories import on_sale_event
+
+pytestmark = pytest.mark.usefixtures("invariants")
+
+
+@pytest.fixture
+def sale():
+    event, types = on_sale_event(Regular=10)
+    return event, types["Regular"]
+
+
+def _book(api, event, body, key):
+    return api.post(f"/api/events/{event.pk}/book", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_same_key_and_body_replays_the_first_response(customer_api, sale):
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 2}
+
+    first = _book(customer_api, event, body, "order-123")
+    second = _book(customer_api, event, body, "order-123")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+def test_same_key_with_another_body_is_422(customer_api, sale):
+    event, regular = sale
+    _book(customer_api, event, {"ticket_type": regular.pk, "quantity": 2}, "order-123")
+
+    response = _book(customer_api, event, {"ticket_type": regular.pk, "quantity": 3}, "order-123")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_mismatch"
+    assert Order.objects.count() == 1
+
+
+def test_keys_are_per_user(customer_api, staff_api, sale):
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 1}
+
+    _book(customer_api, event, body, "shared-key")
+    _book(staff_api, event, body, "shared-key")
+
+    assert Order.objects.count() == 2
+
+
+def test_error_responses_are_replayed_too(customer_api, sale):
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 11}
+
+    first = _book(customer_api, event, body, "too-many")
+    second = _book(customer_api, event, body, "too-many")
+
+    assert first.status_code == second.status_code == 400
+    assert first.json() == second.json()
+
+
+def test_pay_with_a_key_charges_once(customer_api, customer, sale):
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    body = {"provider": "test", "token": "tok_visa"}
+
+    responses = [
+        customer_api.post(f"/api/orders/{order.pk}/pay", body, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+        for _ in range(3)
+    ]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert Payment.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
+def test_unusable_keys_are_400(customer_api, sale, key):
+    event, regular = sale
+
+    response = _book(customer_api, event, {"ticket_type": regular.pk, "quantity": 1}, key)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert not Order.objects.exists()
+
+
+def test_a_key_still_in_flight_is_409(customer_api, customer, sale):
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 1}
+    _book(customer_api, event, body, "slow")
+    IdempotencyRecord.objects.filter(key="slow").update(response_status=None, response_body=None)
+
+    response = _book(customer_api, event, body, "slow")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_flight"
+
+
+def test_a_claim_abandoned_by_a_dead_request_can_be_retried(customer_api, sale):
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 1}
+    _book(customer_api, event, body, "crashed")
+    IdempotencyRecord.objects.filter(key="crashed").update(
+        response_status=None, created_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    response = _book(customer_api, event, body, "crashed")
+
+    assert response.status_code == 201
+    assert Order.objects.count() == 2
+
+
+def test_records_older_than_a_day_are_purged(customer_api, sale):
+    event, regular = sale
+    _book(customer_api, event, {"ticket_type": regular.pk, "quantity": 1}, "old")
+    _book(customer_api, event, {"ticket_type": regular.pk, "quantity": 1}, "new")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert idempotency_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
