@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from orders.api import BookView, OrderViewSet, PaymentViewSet
+from orders.cart_api import CartCheckoutView, CartItemsView, CartItemView, CartView
 from tixxety.api.routers import OptionalSlashRouter
 
 app_name = "orders"
@@ -11,5 +12,9 @@ router.register("payments", PaymentViewSet, basename="payment")
 
 urlpatterns = [
     re_path(r"^events/(?P<event_id>\d+)/book/?$", BookView.as_view(), name="event-book"),
+    re_path(r"^cart/?$", CartView.as_view(), name="cart-detail"),
+    re_path(r"^cart/items/?$", CartItemsView.as_view(), name="cart-item-list"),
+    re_path(r"^cart/items/(?P<item_id>\d+)/?$", CartItemView.as_view(), name="cart-item-detail"),
+    re_path(r"^cart/checkout/?$", CartCheckoutView.as_view(), name="cart-checkout"),
     *router.urls,
 ]

@@ -1,8 +1,10 @@
 """Reads of orders and payments, scoped to who is asking."""
 
-from django.db.models import Prefetch, QuerySet
+from decimal import Decimal
 
-from orders.models import Order, OrderLine, Payment
+from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, QuerySet
+
+from orders.models import CartItem, Order, OrderLine, Payment
 from tickets.models import Ticket
 
 
@@ -20,3 +22,25 @@ def payments_visible_to(user) -> QuerySet:
     """The transaction log: a user's own payments; staff see all."""
     payments = Payment.objects.select_related("order", "order__user", "order__event")
     return payments if user.is_staff_member else payments.filter(order__user=user)
+
+
+def cart_contents(user) -> dict:
+    """The user's cart as CartSerializer reads it, in one query; an empty cart when there is none."""
+    items = list(
+        CartItem.objects.filter(cart__user=user)
+        .select_related("ticket_type", "seat")
+        .annotate(
+            line_total=ExpressionWrapper(
+                F("ticket_type__price") * F("quantity"),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            )
+        )
+        .order_by("pk")
+    )
+    first = items[0].ticket_type if items else None
+    return {
+        "event": first.event_id if first else None,
+        "items": items,
+        "total": sum((item.line_total for item in items), Decimal("0.00")),
+        "currency": first.currency if first else None,
+    }

@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
-from orders.models import Order, OrderLine, Payment
+from orders.models import CartItem, Order, OrderLine, Payment
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
+from tickets.serializers import TicketSecretField
 
 MAX_QUANTITY = 100
 
@@ -18,6 +19,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 class OrderTicketSerializer(serializers.ModelSerializer):
     seat = serializers.CharField(source="seat.label", default=None)
+    secret = TicketSecretField()
 
     class Meta:
         model = Ticket
@@ -109,3 +111,52 @@ class OrderFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
     event = serializers.IntegerField(min_value=1, required=False)
     user = serializers.IntegerField(min_value=1, required=False, help_text="Staff only.")
+
+
+class CartItemSerializer(serializers.ModelSerializer):
+    """A cart line at today's price (the cart holds no price; checkout charges the current one)."""
+
+    name = serializers.CharField(source="ticket_type.name")
+    event = serializers.IntegerField(source="ticket_type.event_id")
+    seat = serializers.CharField(source="seat.label", default=None)
+    unit_price = serializers.DecimalField(source="ticket_type.price", max_digits=10, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = CartItem
+        fields = [
+            "id", "ticket_type", "name", "event", "seat", "seat_id", "quantity", "unit_price", "line_total",
+            "added_at",
+        ]  # fmt: skip
+
+
+class CartSerializer(serializers.Serializer):
+    """The cart: its event (null while empty), lines, total and currency."""
+
+    event = serializers.IntegerField(allow_null=True)
+    items = CartItemSerializer(many=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField(allow_null=True)
+
+
+class CartItemAddSerializer(serializers.Serializer):
+    """One of: ``{ticket_type, quantity}`` (quantity defaults to 1) or ``{seat_id}``."""
+
+    ticket_type = serializers.IntegerField(min_value=1, required=False, source="ticket_type_id")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    seat_id = serializers.IntegerField(min_value=1, required=False)
+
+    def validate(self, attrs):
+        if ("ticket_type_id" in attrs) == ("seat_id" in attrs):
+            raise serializers.ValidationError(
+                "Send one of {ticket_type, quantity} or {seat_id}.", code="invalid_shape"
+            )
+        if "seat_id" in attrs and attrs.get("quantity", 1) != 1:
+            raise serializers.ValidationError(
+                {"quantity": ["A seat is one ticket: leave out the quantity."]}, code="seat_quantity"
+            )
+        return attrs
+
+
+class CartItemUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)

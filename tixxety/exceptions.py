@@ -111,3 +111,10 @@ class IdempotencyMismatch(DomainError):
 class IdempotencyInFlight(Conflict):
     code = "idempotency_in_flight"
     default_detail = "A request with this Idempotency-Key is still being processed."
+
+
+class TicketVoid(Conflict):
+    code = "ticket_void"
+    default_detail = (
+        "This ticket is void (its order was cancelled, expired or refunded), so it has no QR code."
+    )

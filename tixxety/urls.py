@@ -7,6 +7,7 @@ from tixxety import views
 api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("events.api_urls")),
+    path("", include("tickets.api_urls")),
     path("", include("orders.api_urls")),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -62,10 +62,11 @@ def order_reserve(
         event = Event.objects.filter(pk=event_id).first()
         if event is None:
             raise NotFound("Event not found")
-        _check_on_sale(event, source)
+        check_on_sale(event, source)
         seats = _load_seats(event, seat_ids)
+        ticket_types = _load_ticket_types(event, quantities + Counter(seat.ticket_type_id for seat in seats))
+        _check_seats_chosen(ticket_types, quantities)
         quantities.update(seat.ticket_type_id for seat in seats)
-        ticket_types = _load_ticket_types(event, quantities)
 
         now = timezone.now()
         order = Order.objects.create(
@@ -88,7 +89,8 @@ def order_reserve(
     return order
 
 
-def _check_on_sale(event: Event, source: str) -> None:
+def check_on_sale(event: Event, source: str) -> None:
+    """Refuse (NotOnSale) an event that is not published, is over, or sells only through the queue."""
     if event.status != Event.Status.PUBLISHED or event.ends_at <= timezone.now():
         raise NotOnSale()
     if event.sale_mode == Event.SaleMode.QUEUE and source not in (Order.Source.QUEUE, Order.Source.WAITLIST):
@@ -110,7 +112,12 @@ def _load_seats(event: Event, seat_ids: list[int]) -> list[Seat]:
 
 
 def _load_ticket_types(event: Event, quantities: Counter) -> dict[int, TicketType]:
-    ticket_types = {t.pk: t for t in TicketType.objects.filter(event=event, pk__in=list(quantities))}
+    ticket_types = {
+        t.pk: t
+        for t in TicketType.objects.filter(event=event, pk__in=list(quantities)).annotate(
+            seated=Exists(Seat.objects.filter(ticket_type=OuterRef("pk")))
+        )
+    }
     if missing := sorted(set(quantities) - set(ticket_types)):
         raise NotFound(
             f"Ticket type {', '.join(map(str, missing))} not found for this event.",
@@ -127,6 +134,15 @@ def _load_ticket_types(event: Event, quantities: Counter) -> dict[int, TicketTyp
     if len({t.currency for t in ticket_types.values()}) > 1:
         raise DomainError("Ticket types in one order must share a currency.", code="mixed_currency")
     return ticket_types
+
+
+def _check_seats_chosen(ticket_types: dict[int, TicketType], unseated: Counter) -> None:
+    """A ticket type with a seat map sells seats, never an anonymous quantity."""
+    for pk in unseated:
+        if ticket_types[pk].seated:
+            raise DomainError(
+                f"Choose seats for '{ticket_types[pk].name}' (seat_ids).", code="seats_required"
+            )
 
 
 def _insert_tickets(order: Order, quantities: Counter, seats: list[Seat], *, holder_name: str) -> None:

@@ -221,3 +221,18 @@ def test_hold_comes_from_the_event_or_the_setting(customer_api, settings):
 
     assert (default.expires_at - default.created_at).total_seconds() == pytest.approx(120, abs=2)
     assert (custom.expires_at - custom.created_at).total_seconds() == pytest.approx(900, abs=2)
+
+
+def test_a_seated_ticket_type_sells_seats_not_quantities(customer_api, api_client):
+    event, types = on_sale_event(Stalls=0)
+    seats_generate(event=event, ticket_type=types["Stalls"], rows=1, seats_per_row=2)
+
+    by_quantity = _book(customer_api, event, {"ticket_type": types["Stalls"].pk, "quantity": 1})
+    cart = customer_api.post(
+        "/api/cart/items", {"ticket_type": types["Stalls"].pk, "quantity": 1}, format="json"
+    )
+
+    assert by_quantity.status_code == cart.status_code == 400
+    assert by_quantity.json() == {"detail": "Choose seats for 'Stalls' (seat_ids).", "code": "seats_required"}
+    assert cart.json()["code"] == "seats_required"
+    assert not Order.objects.exists()

@@ -1,0 +1,49 @@
+from rest_framework import serializers
+
+from tickets.models import Ticket
+
+
+class TicketSecretField(serializers.Field):
+    """The QR payload; withheld (null) once the ticket is void, like its QR image."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, ticket) -> str | None:
+        return None if ticket.status == Ticket.Status.VOID else ticket.secret
+
+
+class TicketOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class TicketEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+
+
+class TicketTypeNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as its owner sees it, with links to its QR code."""
+
+    order = TicketOrderSerializer()
+    event = TicketEventSerializer(source="order.event")
+    ticket_type = TicketTypeNameSerializer()
+    seat = serializers.CharField(source="seat.label", default=None)
+    secret = TicketSecretField()
+    qr_png = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-png")
+    qr_svg = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-svg")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id", "order", "event", "ticket_type", "seat", "holder_name", "status", "checked_in_at",
+            "secret", "qr_png", "qr_svg",
+        ]  # fmt: skip
+        read_only_fields = fields
