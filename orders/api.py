@@ -1,5 +1,3 @@
-import csv
-
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import selectors, services
+from orders.exports import stream_payments_csv
 from orders.idempotency import idempotent
 from orders.serializers import (
     BookSerializer,
@@ -109,37 +108,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], permission_classes=[IsStaffRole], pagination_class=None)
     def export(self, request):
         """The whole transaction log as CSV (staff)."""
-        columns = [
-            "created_at",
-            "order",
-            "user",
-            "event",
-            "kind",
-            "status",
-            "amount",
-            "currency",
-            "provider",
-            "reference",
-            "failure_reason",
-        ]
-
-        def rows():
-            writer = csv.writer(_Echo())
-            yield writer.writerow(columns)
-            for payment in self.get_queryset().order_by("created_at", "id").iterator(chunk_size=2000):
-                yield writer.writerow([
-                    payment.created_at.isoformat(), payment.order.code, payment.order.user.email,
-                    payment.order.event.title, payment.kind, payment.status, payment.amount, payment.currency,
-                    payment.provider, payment.reference, payment.failure_reason,
-                ])  # fmt: skip
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv")
+        payments = self.get_queryset().order_by("created_at", "id").iterator(chunk_size=2000)
+        response = StreamingHttpResponse(stream_payments_csv(payments), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="tixxety-transactions.csv"'
         return response
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv."""
-
-    def write(self, value):
-        return value

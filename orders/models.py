@@ -106,6 +106,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="payment_log_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative")]
 
     def __str__(self):

@@ -1,8 +1,11 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import Ticket
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class TicketSecretField(serializers.Field):
     """The QR payload; withheld (null) once the ticket is void, like its QR image."""
 
