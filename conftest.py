@@ -1,5 +1,8 @@
 """Fixtures shared by every app's tests: API clients per role, broker and worker."""
 
+import os
+import shutil
+
 import dramatiq
 import pytest
 from django.core.cache import cache
@@ -139,3 +142,42 @@ def invariants(db):
     """Check DESIGN.md's inventory invariants after the test."""
     yield check_inventory_invariants
     check_inventory_invariants()
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped where it is not installed (never in CI)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("REQUIRE_BROWSER is set but chromium is not installed")
+        pytest.skip("needs Debian's chromium package for browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page that may only reach this machine; ``page.external_requests`` lists what it tried."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.external_requests = []
+
+    def route(request_route):
+        host = request_route.request.url.split("/")[2].split(":")[0]
+        if host in ("127.0.0.1", "localhost"):
+            request_route.continue_()
+        else:
+            page.external_requests.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    yield page
+    context.close()

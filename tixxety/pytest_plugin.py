@@ -9,3 +9,6 @@ conftest is read, so the choice is made here.
 import os
 
 os.environ["DRAMATIQ_BROKER_URL"] = "stub://"
+# Playwright's sync API runs an event loop in the test thread; the live
+# server's database work happens in its own thread, so this is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
