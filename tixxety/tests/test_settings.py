@@ -16,7 +16,9 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    # Only the suite needs DJANGO_ALLOW_ASYNC_UNSAFE (browser tests); an operator never sets it.
+    unset = {*PRODUCTION_ENV, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
