@@ -40,7 +40,7 @@ class BookView(APIView):
         booking = BookSerializer(data=request.data)
         booking.is_valid(raise_exception=True)
         order = services.order_reserve(user=request.user, event_id=int(event_id), **booking.to_reservation())
-        return Response(_order_data(order, request), status=status.HTTP_201_CREATED)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
 def _order_data(order, request) -> dict:
