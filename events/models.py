@@ -64,10 +64,6 @@ class Event(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def is_on_sale(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
 
 class TicketType(models.Model):
     """A kind of admission with its own price and inventory.
