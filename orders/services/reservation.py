@@ -59,12 +59,21 @@ def order_reserve(
         raise DomainError("Choose at least one ticket or seat.", code="empty_order")
 
     with transaction.atomic():
-        event = Event.objects.filter(pk=event_id).first()
+        seats = _load_seats(event_id, seat_ids)
+        wanted = quantities + Counter(seat.ticket_type_id for seat in seats)
+        # The event comes with its ticket types (one query on the hot path);
+        # it is read on its own only when none of them exists.
+        ticket_types = _load_ticket_types(event_id, wanted)
+        event = (
+            next(iter(ticket_types.values())).event
+            if ticket_types
+            else Event.objects.filter(pk=event_id).first()
+        )
         if event is None:
             raise NotFound("Event not found")
         check_on_sale(event, source)
-        seats = _load_seats(event, seat_ids)
-        ticket_types = _load_ticket_types(event, quantities + Counter(seat.ticket_type_id for seat in seats))
+        _check_all_found(seat_ids, seats, wanted, ticket_types)
+        _check_limits(ticket_types, wanted)
         _check_seats_chosen(ticket_types, quantities)
         quantities.update(seat.ticket_type_id for seat in seats)
 
@@ -116,30 +125,34 @@ def check_on_sale(event: Event, source: str) -> None:
         )
 
 
-def _load_seats(event: Event, seat_ids: list[int]) -> list[Seat]:
+def _load_seats(event_id: int, seat_ids: list[int]) -> list[Seat]:
     if not seat_ids:
         return []
-    seats = list(Seat.objects.filter(event=event, pk__in=seat_ids).order_by("pk"))
-    if len(seats) != len(seat_ids):
-        missing = sorted(set(seat_ids) - {seat.pk for seat in seats})
+    return list(Seat.objects.filter(event_id=event_id, pk__in=seat_ids).order_by("pk"))
+
+
+def _load_ticket_types(event_id: int, quantities: Counter) -> dict[int, TicketType]:
+    ticket_types = (
+        TicketType.objects.filter(event_id=event_id, pk__in=list(quantities))
+        .select_related("event")
+        .annotate(seated=Exists(Seat.objects.filter(ticket_type=OuterRef("pk"))))
+    )
+    return {ticket_type.pk: ticket_type for ticket_type in ticket_types}
+
+
+def _check_all_found(seat_ids: list[int], seats: list[Seat], wanted: Counter, ticket_types: dict) -> None:
+    if missing := sorted(set(seat_ids) - {seat.pk for seat in seats}):
         raise NotFound(
             f"Seat {', '.join(map(str, missing))} not found for this event.", code="seat_not_found"
         )
-    return seats
-
-
-def _load_ticket_types(event: Event, quantities: Counter) -> dict[int, TicketType]:
-    ticket_types = {
-        t.pk: t
-        for t in TicketType.objects.filter(event=event, pk__in=list(quantities)).annotate(
-            seated=Exists(Seat.objects.filter(ticket_type=OuterRef("pk")))
-        )
-    }
-    if missing := sorted(set(quantities) - set(ticket_types)):
+    if missing := sorted(set(wanted) - set(ticket_types)):
         raise NotFound(
             f"Ticket type {', '.join(map(str, missing))} not found for this event.",
             code="ticket_type_not_found",
         )
+
+
+def _check_limits(ticket_types: dict[int, TicketType], quantities: Counter) -> None:
     for pk, quantity in quantities.items():
         if quantity > ticket_types[pk].max_per_order:
             raise DomainError(
@@ -150,7 +163,6 @@ def _load_ticket_types(event: Event, quantities: Counter) -> dict[int, TicketTyp
         raise DomainError(f"At most {MAX_TICKETS_PER_ORDER} tickets per order.", code="max_per_order")
     if len({t.currency for t in ticket_types.values()}) > 1:
         raise DomainError("Ticket types in one order must share a currency.", code="mixed_currency")
-    return ticket_types
 
 
 def _check_seats_chosen(ticket_types: dict[int, TicketType], unseated: Counter) -> None:
