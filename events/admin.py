@@ -34,6 +34,7 @@ from events.services import (
     venue_delete,
     venue_update,
 )
+from tixxety.admin_mixins import ReadOnlyAdminMixin
 from tixxety.exceptions import DomainError
 
 TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "priority", "max_per_order")
@@ -352,7 +353,7 @@ class EventAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Seats are listed here and made by the events' "Generate seats" action."""
 
     list_display = ("label", "event", "ticket_type")
@@ -360,12 +361,3 @@ class SeatAdmin(admin.ModelAdmin):
     search_fields = ("label",)
     # TicketType.__str__ names its event too.
     list_select_related = ("event", "ticket_type__event")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -20,6 +20,7 @@ from orders.models import Order, OrderLine, Payment
 from orders.payments import PROVIDERS
 from orders.services import order_cancel, order_pay, order_refund
 from tickets.models import Ticket
+from tixxety.admin_mixins import ReadOnlyAdminMixin
 from tixxety.exceptions import DomainError
 
 CSV_FILENAME = "tixxety-transactions.csv"
@@ -29,19 +30,6 @@ MANUAL_PAYMENT_NOTE = "admin"
 
 def _orders(count: int) -> str:
     return f"{count} order" if count == 1 else f"{count} orders"
-
-
-class ReadOnlyAdminMixin:
-    """Nobody adds, changes or deletes these rows here; the services own them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):

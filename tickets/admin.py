@@ -7,10 +7,11 @@ ticket by its secret (a scanned QR code) with an exact search.
 from django.contrib import admin
 
 from tickets.models import Ticket
+from tixxety.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "order_code", "ticket_type", "seat", "status", "checked_in_at")
     list_filter = ("status", "ticket_type__event")
     # TicketType.__str__ names its event.
@@ -34,12 +35,3 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description="Order", ordering="order__code")
     def order_code(self, ticket):
         return ticket.order.code
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
