@@ -5,8 +5,11 @@ the inventory is claimed last, one conditional UPDATE per ticket type in id
 order (``reserved + sold + n <= capacity``). Zero rows updated means sold out
 and rolls the whole order back. Claiming last keeps the hot ticket-type row
 locked only from that UPDATE to COMMIT, which is what lets a flash sale run
-at the speed of the database. Seats are claimed by inserting their tickets:
-the partial unique index on ``Ticket.seat`` refuses a second active claim.
+at the speed of the database. A type already sold out when the sale is read
+is refused before anything is written: in a flash sale most requests are
+these. Seats are claimed by inserting their tickets: the partial unique
+index on ``Ticket.seat`` refuses a second active claim. The statements
+themselves are in ``reservation_sql``.
 """
 
 from collections import Counter
@@ -15,12 +18,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event, Seat, TicketType
 from orders.models import Order, OrderLine
+from orders.services import reservation_sql
 from orders.tasks import expire_order
 from tickets.models import Ticket
 from tixxety.exceptions import DomainError, NotFound, NotOnSale, SeatTaken, SoldOut
@@ -63,7 +67,7 @@ def order_reserve(
         wanted = quantities + Counter(seat.ticket_type_id for seat in seats)
         # The event comes with its ticket types (one query on the hot path);
         # it is read on its own only when none of them exists.
-        ticket_types = _load_ticket_types(event_id, wanted)
+        ticket_types = reservation_sql.select_ticket_types(event_id, sorted(wanted)) if wanted else {}
         event = (
             next(iter(ticket_types.values())).event
             if ticket_types
@@ -75,26 +79,36 @@ def order_reserve(
         _check_all_found(seat_ids, seats, wanted, ticket_types)
         _check_limits(ticket_types, wanted)
         _check_seats_chosen(ticket_types, quantities)
+        for pk, quantity in quantities.items():  # seats: the seat's own answer is more useful
+            if ticket_types[pk].available < quantity:
+                raise _sold_out(ticket_types[pk])
         quantities.update(seat.ticket_type_id for seat in seats)
 
-        now = timezone.now()
-        order = Order.objects.create(
-            user=user,
-            event=event,
-            source=source,
-            currency=next(iter(ticket_types.values())).currency,
-            total=sum(ticket_types[pk].price * n for pk, n in quantities.items()),
-            expires_at=now + timedelta(seconds=hold_seconds(event)),
+        (order,) = reservation_sql.insert(
+            [
+                Order(
+                    user=user,
+                    event=event,
+                    source=source,
+                    currency=next(iter(ticket_types.values())).currency,
+                    total=sum(ticket_types[pk].price * n for pk, n in quantities.items()),
+                    expires_at=timezone.now() + timedelta(seconds=hold_seconds(event)),
+                )
+            ]
         )
-        lines = OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order, ticket_type=ticket_types[pk], quantity=n, unit_price=ticket_types[pk].price
-            )
-            for pk, n in sorted(quantities.items())
+        lines = reservation_sql.insert(
+            [
+                OrderLine(
+                    order=order, ticket_type=ticket_types[pk], quantity=n, unit_price=ticket_types[pk].price
+                )
+                for pk, n in sorted(quantities.items())
+            ]
         )
         tickets = _insert_tickets(order, quantities, seats, holder_name=user.name)
         for pk in sorted(quantities):  # last, in id order: see the module docstring
-            _claim(ticket_types[pk], quantities[pk])
+            if not reservation_sql.claim(pk, quantities[pk]):
+                ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
+                raise _sold_out(ticket_types[pk])
         delay_ms = hold_seconds(event) * 1000
         transaction.on_commit(lambda: expire_order.send_with_options(args=(order.pk,), delay=delay_ms))
     _as_prefetched(order, lines=lines, tickets=tickets, payments=[])
@@ -129,15 +143,6 @@ def _load_seats(event_id: int, seat_ids: list[int]) -> list[Seat]:
     if not seat_ids:
         return []
     return list(Seat.objects.filter(event_id=event_id, pk__in=seat_ids).order_by("pk"))
-
-
-def _load_ticket_types(event_id: int, quantities: Counter) -> dict[int, TicketType]:
-    ticket_types = (
-        TicketType.objects.filter(event_id=event_id, pk__in=list(quantities))
-        .select_related("event")
-        .annotate(seated=Exists(Seat.objects.filter(ticket_type=OuterRef("pk"))))
-    )
-    return {ticket_type.pk: ticket_type for ticket_type in ticket_types}
 
 
 def _check_all_found(seat_ids: list[int], seats: list[Seat], wanted: Counter, ticket_types: dict) -> None:
@@ -178,19 +183,25 @@ def _insert_tickets(
     order: Order, quantities: Counter, seats: list[Seat], *, holder_name: str
 ) -> list[Ticket]:
     seated = Counter(seat.ticket_type_id for seat in seats)
-    tickets = Ticket.objects.bulk_create(
-        Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
-        for pk, quantity in sorted(quantities.items())
-        for _ in range(quantity - seated[pk])
+    tickets = reservation_sql.insert(
+        [
+            Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
+            for pk, quantity in sorted(quantities.items())
+            for _ in range(quantity - seated[pk])
+        ]
     )
     if not seats:
         return tickets
     try:
         # A savepoint, so that after a unique violation we can still ask which seats were taken.
         with transaction.atomic():
-            return tickets + Ticket.objects.bulk_create(
-                Ticket(order=order, ticket_type_id=seat.ticket_type_id, seat=seat, holder_name=holder_name)
-                for seat in seats
+            return tickets + reservation_sql.insert(
+                [
+                    Ticket(
+                        order=order, ticket_type_id=seat.ticket_type_id, seat=seat, holder_name=holder_name
+                    )
+                    for seat in seats
+                ]
             )
     except IntegrityError:
         taken = Ticket.objects.filter(seat__in=seats, status__in=Ticket.ACTIVE_STATUSES).values_list(
@@ -202,21 +213,17 @@ def _insert_tickets(
         raise SeatTaken(f"Seats {', '.join(labels)} are already taken") from None
 
 
-def _claim(ticket_type: TicketType, quantity: int) -> None:
-    claimed = TicketType.objects.filter(
-        pk=ticket_type.pk, reserved_count__lte=F("capacity") - F("sold_count") - quantity
-    ).update(reserved_count=F("reserved_count") + quantity)
-    if not claimed:
-        ticket_type.refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
-        if ticket_type.available > 0:
-            raise SoldOut(
-                f"Only {ticket_type.available} '{ticket_type.name}' tickets left.", code="not_enough_tickets"
-            )
-        others_left = (
-            TicketType.objects.filter(
-                event_id=ticket_type.event_id, reserved_count__lt=F("capacity") - F("sold_count")
-            )
-            .exclude(pk=ticket_type.pk)
-            .exists()
+def _sold_out(ticket_type: TicketType) -> SoldOut:
+    """The refusal for a type without enough tickets left, as precise as the counters allow."""
+    if ticket_type.available > 0:
+        return SoldOut(
+            f"Only {ticket_type.available} '{ticket_type.name}' tickets left.", code="not_enough_tickets"
         )
-        raise SoldOut(f"'{ticket_type.name}' is sold out" if others_left else None)
+    others_left = (
+        TicketType.objects.filter(
+            event_id=ticket_type.event_id, reserved_count__lt=F("capacity") - F("sold_count")
+        )
+        .exclude(pk=ticket_type.pk)
+        .exists()
+    )
+    return SoldOut(f"'{ticket_type.name}' is sold out" if others_left else None)
