@@ -1,0 +1,86 @@
+"""API authentication reads users from the cache, and every change to a user reaches it at once."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.authentication import cached_user, user_cache_key
+from accounts.models import User
+from accounts.services import user_update, user_update_profile
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/auth/me"
+
+
+def user_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if User._meta.db_table in q["sql"]]
+
+
+def test_a_signed_in_request_does_not_read_the_user_row_again(customer_api, customer):
+    assert customer_api.get(ME).status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_api.get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == customer.email
+    assert user_queries(queries) == []
+
+
+def test_the_cache_holds_no_password_hash(customer):
+    user = cached_user(customer.pk)
+
+    assert user == customer
+    assert "password" in user.get_deferred_fields()
+    assert "password" not in cache.get(user_cache_key(customer.pk)).__dict__
+
+
+def test_deactivation_applies_to_the_next_request(customer_api, customer, admin):
+    assert customer_api.get(ME).status_code == 200
+
+    user_update(user=customer, by=admin, is_active=False)
+
+    response = customer_api.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_role_change_applies_to_the_next_request(customer_api, customer, admin):
+    assert customer_api.get("/api/admin/users").status_code == 403
+
+    user_update(user=customer, by=admin, role=User.Role.ADMIN)
+
+    assert customer_api.get("/api/admin/users").status_code == 200
+
+
+def test_profile_change_is_seen_by_the_next_request(customer_api, customer):
+    customer_api.get(ME)
+
+    user_update_profile(user=User.objects.get(pk=customer.pk), name="Renamed")
+
+    assert customer_api.get(ME).json()["name"] == "Renamed"
+
+
+def test_deleting_a_signed_in_user_ends_their_access(customer_api, customer):
+    assert customer_api.get(ME).status_code == 200
+
+    customer.delete()
+
+    response = customer_api.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_not_found"
+
+
+def test_an_entry_cached_before_the_commit_is_dropped_after_it(
+    customer, admin, django_capture_on_commit_callbacks
+):
+    stale = cached_user(customer.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(user=customer, by=admin, is_active=False)
+        # A concurrent request that read the old row caches it before the commit.
+        cache.set(user_cache_key(customer.pk), stale)
+
+    assert cache.get(user_cache_key(customer.pk)) is None
+    assert cached_user(customer.pk).is_active is False
