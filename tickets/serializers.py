@@ -13,6 +13,10 @@ class TicketSecretField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, ticket) -> str | None:
+        return self.value_for(ticket)
+
+    @staticmethod
+    def value_for(ticket) -> str | None:
         return None if ticket.status == Ticket.Status.VOID else ticket.secret
 
 

@@ -1,0 +1,80 @@
+"""The order serializers' written-out representations equal DRF's generic ones."""
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from events.services import seats_generate
+from orders import selectors
+from orders.models import Payment
+from orders.serializers import OrderLineSerializer, OrderSerializer, OrderTicketSerializer, PaymentSerializer
+from orders.services import order_pay, order_refund, order_reserve
+from orders.tests.factories import on_sale_event
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+GENERIC = serializers.ModelSerializer.to_representation
+
+
+class GenericLine(OrderLineSerializer):
+    to_representation = GENERIC
+
+
+class GenericTicket(OrderTicketSerializer):
+    to_representation = GENERIC
+
+
+class GenericPayment(PaymentSerializer):
+    to_representation = GENERIC
+
+
+class GenericOrder(OrderSerializer):
+    lines = GenericLine(many=True)
+    tickets = GenericTicket(many=True)
+    payments = GenericPayment(many=True)
+    to_representation = GENERIC
+
+
+def rendered(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+def assert_same_as_generic(order, user):
+    order = selectors.orders_visible_to(user).get(pk=order.pk)
+    assert rendered(OrderSerializer(order).data) == rendered(GenericOrder(order).data)
+
+
+def test_a_fresh_reservation_as_booking_returns_it(customer):
+    _, types = on_sale_event(VIP=5, Regular=10)
+    order = order_reserve(
+        user=customer, event_id=types["VIP"].event_id, items=[(types["VIP"].pk, 2), (types["Regular"].pk, 1)]
+    )
+
+    assert rendered(OrderSerializer(order).data) == rendered(GenericOrder(order).data)
+    assert_same_as_generic(order, customer)
+
+
+def test_a_seated_paid_order_with_a_checked_in_ticket(customer):
+    event, types = on_sale_event(Stalls=1)
+    seats = seats_generate(event=event, ticket_type=types["Stalls"], rows=1, seats_per_row=2)
+    order = order_reserve(user=customer, event_id=event.pk, seat_ids=[seat.pk for seat in seats])
+    order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+    Ticket.objects.filter(order=order, seat=seats[0]).update(checked_in_at=timezone.now())
+
+    assert_same_as_generic(order, customer)
+
+
+def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff):
+    _, types = on_sale_event(Regular=10)
+    order = order_reserve(user=customer, event_id=types["Regular"].event_id, items=[(types["Regular"].pk, 3)])
+    order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+    order_refund(order_id=order.pk, by=staff)
+
+    assert_same_as_generic(order, customer)
+    payments = Payment.objects.filter(order=order).select_related("order")
+    assert payments.count() == 2
+    assert rendered(PaymentSerializer(payments, many=True).data) == rendered(
+        GenericPayment(payments, many=True).data
+    )
