@@ -24,7 +24,9 @@ Modes:
     buyer (valid two hours). Every setup is a fresh, unsold event.
 
 run (the default)
-    Reads the newest run file (or ``--file``); every buyer books one ticket,
+    Reads the newest run file (or ``--file``). First every buyer signs in
+    (``GET /api/auth/me``), as buyers do before a sale opens; ``--cold``
+    skips that. Then every buyer books one ticket,
     ``--concurrency`` threads each keeping one HTTP connection open. Prints
     the status counts, reservations per second and latency percentiles, then
     checks in the database that the ticket type's ``reserved_count`` equals
@@ -34,14 +36,14 @@ run (the default)
 
 ``--ceiling``
     After the run, runs ``pgbench`` with a transaction shaped like the
-    reserve service (SELECT event, SELECT ticket type, INSERT order, line and
-    ticket, conditional UPDATE of the ticket type last, COMMIT) on the
+    reserve service (SELECT the ticket type with its event, INSERT order, line
+    and ticket, conditional UPDATE of the ticket type last, COMMIT) on the
     ceiling ticket type at the same concurrency (``--ceiling-clients`` to
     change it; capped to the free connections under ``max_connections``):
     what PostgreSQL alone does on this machine. Prints its tps and the
     app/ceiling ratio, then deletes the rows it inserted. The app also
-    authenticates (one query), re-reads the order (four) and queues an expiry
-    message per booking, which pgbench does not.
+    parses and authenticates the request, answers with the order and queues
+    an expiry message per booking, which pgbench does not.
 
 ``--cleanup``
     Deletes the buyers, events, orders and tickets of one run (``--run``,
@@ -86,12 +88,15 @@ example (server already running on :8000, same environment):
   %(prog)s --cleanup
 A run sells the event out: --setup again before the next run."""
 
-# The reserve service's transaction (orders/services/reservation.py), one ticket, in SQL.
+# The reserve service's transaction (orders/services/reservation_sql.py), one ticket.
 # The order code is unique and at most 16 characters; "PB-" marks rows pgbench wrote.
 PGBENCH_SCRIPT = """\
 BEGIN;
-SELECT * FROM events_event WHERE id = :ev;
-SELECT * FROM events_tickettype WHERE event_id = :ev AND id IN (:tt);
+SELECT tt.id, tt.event_id, tt.name, tt.price, tt.currency, tt.capacity, tt.max_per_order, tt.reserved_count,
+    tt.sold_count, EXISTS (SELECT 1 FROM events_seat s WHERE s.ticket_type_id = tt.id),
+    e.id, e.title, e.starts_at, e.ends_at, e.status, e.sale_mode, e.hold_minutes
+  FROM events_tickettype tt JOIN events_event e ON e.id = tt.event_id
+  WHERE tt.event_id = :ev AND tt.id IN (:tt);
 INSERT INTO orders_order (code, status, source, total, currency, expires_at, created_at, updated_at,
     event_id, user_id)
   VALUES ('PB-' || substr(md5(random()::text), 1, 13), 'reserved', 'direct', 25.00, 'USD',
@@ -151,6 +156,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     group.add_argument(
         "--timeout", type=float, metavar="S", default=60, help="seconds per request (default 60)"
+    )
+    group.add_argument(
+        "--cold", action="store_true", help="skip the sign-in before the sale: every booking is first contact"
     )
     group.add_argument("--ceiling", action="store_true", help="also measure PostgreSQL alone with pgbench")
     group.add_argument(
@@ -287,6 +295,8 @@ def run(args: argparse.Namespace) -> int:
     data = json.loads(path.read_text())
     print(f"run file {path}: {len(data['tokens'])} buyers, capacity {data['capacity']}")
     warn_if_not_fresh(data)
+    if not args.cold:
+        sign_in(args.url, data["tokens"], args.concurrency, args.timeout)
     print(f"load before: {load_average()}")
     outcomes, elapsed = drive(
         args.url, data["event_id"], data["ticket_type_id"], data["tokens"], args.concurrency, args.timeout
@@ -324,11 +334,31 @@ def load_average() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} CPUs)"
 
 
+def sign_in(url: str, tokens: list[str], concurrency: int, timeout: float) -> None:
+    """Every buyer loads their account before the sale, as a signed-in app does at start.
+
+    It is what a real sale looks like (buyers sign in and wait for the
+    opening), and it puts each account in the server's user cache, so the
+    run measures booking, not first contact. ``--cold`` skips it.
+    """
+    outcomes, elapsed = fan_out(url, tokens, concurrency, timeout, lambda token: ("GET", "/api/auth/me", b""))
+    statuses = Counter(o.status for o in outcomes)
+    print(f"signed in {statuses[200]} of {len(tokens)} buyers in {elapsed:.1f} s (GET /api/auth/me each)")
+    if statuses[200] != len(tokens):
+        print(f"warning: sign-in statuses {dict(statuses)}")
+
+
 def drive(url: str, event_id: int, ticket_type_id: int, tokens: list[str], concurrency: int, timeout: float):
     """Book one ticket per token from ``concurrency`` threads; return the outcomes and elapsed seconds."""
-    parts = urlsplit(url)
-    path = f"{parts.path.rstrip('/')}/api/events/{event_id}/book"
+    path = f"{urlsplit(url).path.rstrip('/')}/api/events/{event_id}/book"
     body = json.dumps({"ticket_type": ticket_type_id, "quantity": 1}).encode()
+    return fan_out(url, tokens, concurrency, timeout, lambda token: ("POST", path, body))
+
+
+def fan_out(url: str, tokens: list[str], concurrency: int, timeout: float, request_for):
+    """One request per token (``request_for(token)`` gives method, path, body) from ``concurrency``
+    threads, each keeping one HTTP connection; return the outcomes and elapsed seconds."""
+    parts = urlsplit(url)
     pending = iter(tokens)
     lock = threading.Lock()
     outcomes: list[Outcome] = []
@@ -347,7 +377,7 @@ def drive(url: str, event_id: int, ticket_type_id: int, tokens: list[str], concu
             print(f"cannot connect to {url}: {exc}")
         start.wait()
         while (token := next_token()) is not None:
-            outcomes.append(book(connection, path, body, token))  # list.append is atomic
+            outcomes.append(send(connection, token, *request_for(token)))  # list.append is atomic
         connection.close()
 
     threads = [threading.Thread(target=buyer, daemon=True) for _ in range(concurrency)]
@@ -361,12 +391,12 @@ def drive(url: str, event_id: int, ticket_type_id: int, tokens: list[str], concu
     return [shift(o, began) for o in outcomes], elapsed
 
 
-def book(connection: http.client.HTTPConnection, path: str, body: bytes, token: str) -> Outcome:
-    """POST one booking; a closed connection is reopened by http.client on the next request."""
+def send(connection: http.client.HTTPConnection, token: str, method: str, path: str, body: bytes) -> Outcome:
+    """One request; a closed connection is reopened by http.client on the next request."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     started = time.perf_counter()
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        connection.request(method, path, body=body or None, headers=headers)
         response = connection.getresponse()
         status, payload = response.status, response.read()
     except (OSError, http.client.HTTPException) as exc:
