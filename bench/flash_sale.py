@@ -36,8 +36,9 @@ run (the default)
 
 ``--ceiling``
     After the run, runs ``pgbench`` with a transaction shaped like the
-    reserve service (SELECT the ticket type with its event, INSERT order, line
-    and ticket, conditional UPDATE of the ticket type last, COMMIT) on the
+    reserve service (SELECT the event's ticket types with the event, then
+    BEGIN, INSERT order, line and ticket, the conditional UPDATE of the
+    ticket type last, COMMIT) on the
     ceiling ticket type at the same concurrency (``--ceiling-clients`` to
     change it; capped to the free connections under ``max_connections``):
     what PostgreSQL alone does on this machine. Prints its tps and the
@@ -91,12 +92,11 @@ A run sells the event out: --setup again before the next run."""
 # The reserve service's transaction (orders/services/reservation_sql.py), one ticket.
 # The order code is unique and at most 16 characters; "PB-" marks rows pgbench wrote.
 PGBENCH_SCRIPT = """\
-BEGIN;
 SELECT tt.id, tt.event_id, tt.name, tt.price, tt.currency, tt.capacity, tt.max_per_order, tt.reserved_count,
     tt.sold_count, EXISTS (SELECT 1 FROM events_seat s WHERE s.ticket_type_id = tt.id),
     e.id, e.title, e.starts_at, e.ends_at, e.status, e.sale_mode, e.hold_minutes
-  FROM events_tickettype tt JOIN events_event e ON e.id = tt.event_id
-  WHERE tt.event_id = :ev AND tt.id IN (:tt);
+  FROM events_tickettype tt JOIN events_event e ON e.id = tt.event_id WHERE tt.event_id = :ev;
+BEGIN;
 INSERT INTO orders_order (code, status, source, total, currency, expires_at, created_at, updated_at,
     event_id, user_id)
   VALUES ('PB-' || substr(md5(random()::text), 1, 13), 'reserved', 'direct', 25.00, 'USD',

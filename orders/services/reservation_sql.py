@@ -62,13 +62,13 @@ def _table(model: type[Model]) -> str:
 
 # The statements are built from model metadata, never from input, and once per shape.
 @cache
-def _select_sql(count: int) -> str:
+def _select_sql() -> str:
     return (
         f"SELECT {_columns(TicketType, TICKET_TYPE_FIELDS, 'tt')}, "  # noqa: S608
         f"EXISTS (SELECT 1 FROM {_table(Seat)} s WHERE s.ticket_type_id = tt.id), "
         f"{_columns(Event, EVENT_FIELDS, 'e')} "
         f"FROM {_table(TicketType)} tt JOIN {_table(Event)} e ON e.id = tt.event_id "
-        f"WHERE tt.event_id = %s AND tt.id IN ({', '.join(['%s'] * count)})"
+        "WHERE tt.event_id = %s"
     )
 
 
@@ -92,14 +92,14 @@ def _claim_sql() -> str:
     )
 
 
-def select_ticket_types(event_id: int, ticket_type_ids: list[int]) -> dict[int, TicketType]:
-    """The event's ticket types among ``ticket_type_ids``, each with its event and ``seated``.
+def select_ticket_types(event_id: int) -> dict[int, TicketType]:
+    """The event's ticket types by id, each with its event and ``seated``: what a sale checks.
 
     One query. The instances carry only what a reservation reads; any other
     field is deferred and loads on access, like ``QuerySet.only()``.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_select_sql(len(ticket_type_ids)), [event_id, *ticket_type_ids])
+        cursor.execute(_select_sql(), [event_id])
         rows = cursor.fetchall()
     ticket_types = {}
     split = len(TICKET_TYPE_FIELDS)
