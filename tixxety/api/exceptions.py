@@ -2,12 +2,15 @@
 
 Every error is ``{"detail": str, "code": str}``; validation errors add
 DRF's field map under ``errors``; unexpected exceptions are logged with the
-request id and answered with a 500 that carries that id and nothing else.
+request id and answered with a 500 that carries that id and nothing else;
+a database that is unreachable or gave up on a transaction gives a 503 with
+``Retry-After``.
 """
 
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -37,6 +40,16 @@ def exception_handler(exc, context):
         return Response(error_body(exc.detail, exc.code), status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, OperationalError):
+        # A lost connection (the database restarted), a deadlock or a
+        # serialization failure: the transaction rolled back; retrying is right.
+        logger.warning("Database unavailable in %s", context.get("view").__class__.__name__, exc_info=exc)
+        body = error_body(
+            "The database is unavailable. Try again shortly.",
+            "database_unavailable",
+            request_id=current_request_id(),
+        )
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,23 @@ def test_unexpected_exception_is_logged_with_request_id_and_hidden(api_client, c
     [record] = [r for r in caplog.records if r.name == "tixxety.api"]
     assert record.exc_info[0] is RuntimeError
     assert record.request_id == "req-12345678"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tixxety.tests.urls_failing")
+def test_a_lost_database_connection_is_a_503_to_retry(api_client, caplog):
+    try:
+        with caplog.at_level(logging.WARNING, logger="tixxety.api"):
+            response = api_client.get("/api/database-gone")
+    finally:
+        connection.close()  # the next test reconnects
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "1"
+    assert response.json()["request_id"] == response["X-Request-ID"]
+    assert any(r.exc_info and r.name == "tixxety.api" for r in caplog.records)
 
 
 def test_request_id_is_generated_when_missing_or_unsafe(api_client):

@@ -1,5 +1,6 @@
 """A URLconf with a view that fails, for the unexpected-error tests."""
 
+from django.db import connection
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -12,4 +13,18 @@ class FailingView(APIView):
         raise RuntimeError("database exploded: secret connection string")
 
 
-urlpatterns = [path("api/fail", FailingView.as_view()), path("", include("tixxety.urls"))]
+class DatabaseGoneView(APIView):
+    """Loses its database connection mid-request, as after a PostgreSQL restart."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+urlpatterns = [
+    path("api/fail", FailingView.as_view()),
+    path("api/database-gone", DatabaseGoneView.as_view()),
+    path("", include("tixxety.urls")),
+]
