@@ -37,9 +37,8 @@ class BookView(APIView):
     )
     @idempotent
     def post(self, request, event_id):
-        booking = BookSerializer(data=request.data)
-        booking.is_valid(raise_exception=True)
-        order = services.order_reserve(user=request.user, event_id=int(event_id), **booking.to_reservation())
+        reservation = BookSerializer.reservation_from(request.data)
+        order = services.order_reserve(user=request.user, event_id=int(event_id), **reservation)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 

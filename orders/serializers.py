@@ -163,6 +163,25 @@ class BookSerializer(serializers.Serializer):
             raise serializers.ValidationError("Send both ticket_type and quantity.", code="invalid_shape")
         return attrs
 
+    @classmethod
+    def reservation_from(cls, data) -> dict:
+        """``order_reserve``'s keyword arguments from a request body, or ValidationError.
+
+        The body of nearly every booking, ``{"ticket_type": n, "quantity": n}``
+        with plain integers in range, is read directly: validating it through
+        the declared fields cost 0.87 M instructions a request, a tenth of a
+        whole booking. Any other body goes through the fields, which say what
+        is wrong with it.
+        """
+        if type(data) is dict and data.keys() == {"ticket_type", "quantity"}:
+            ticket_type, quantity = data["ticket_type"], data["quantity"]
+            plain_integers = type(ticket_type) is int and type(quantity) is int  # not bool, str, float
+            if plain_integers and ticket_type >= 1 and 1 <= quantity <= MAX_QUANTITY:
+                return {"items": [(ticket_type, quantity)]}
+        booking = cls(data=data)
+        booking.is_valid(raise_exception=True)
+        return booking.to_reservation()
+
     def to_reservation(self) -> dict:
         """The keyword arguments of ``order_reserve``."""
         data = self.validated_data

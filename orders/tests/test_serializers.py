@@ -3,12 +3,19 @@
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
 from events.services import seats_generate
 from orders import selectors
 from orders.models import Payment
-from orders.serializers import OrderLineSerializer, OrderSerializer, OrderTicketSerializer, PaymentSerializer
+from orders.serializers import (
+    BookSerializer,
+    OrderLineSerializer,
+    OrderSerializer,
+    OrderTicketSerializer,
+    PaymentSerializer,
+)
 from orders.services import order_pay, order_refund, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
@@ -78,3 +85,37 @@ def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff):
     assert rendered(PaymentSerializer(payments, many=True).data) == rendered(
         GenericPayment(payments, many=True).data
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ticket_type": 7, "quantity": 1},
+        {"ticket_type": 7, "quantity": 100},
+        {"ticket_type": 7, "quantity": 101},
+        {"ticket_type": 7, "quantity": 0},
+        {"ticket_type": 0, "quantity": 1},
+        {"ticket_type": 7, "quantity": True},
+        {"ticket_type": True, "quantity": 1},
+        {"ticket_type": 7, "quantity": "2"},
+        {"ticket_type": "7", "quantity": 2},
+        {"ticket_type": 7, "quantity": 2.0},
+        {"ticket_type": 7, "quantity": 2.5},
+        {"ticket_type": 7, "quantity": None},
+        {"ticket_type": 7, "quantity": 1, "seat_ids": [3]},
+        {"ticket_type": 7},
+        {"items": [{"ticket_type": 7, "quantity": 2}]},
+        [7, 1],
+        "ticket_type=7",
+    ],
+)
+def test_reading_a_booking_body_directly_agrees_with_the_fields(body):
+    booking = BookSerializer(data=body)
+    expected = booking.to_reservation() if booking.is_valid() else "invalid"
+
+    try:
+        actual = BookSerializer.reservation_from(body)
+    except ValidationError:
+        actual = "invalid"
+
+    assert actual == expected
