@@ -298,10 +298,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.cold:
         sign_in(args.url, data["tokens"], args.concurrency, args.timeout)
     print(f"load before: {load_average()}")
+    client_cpu = time.process_time()
     outcomes, elapsed = drive(
         args.url, data["event_id"], data["ticket_type_id"], data["tokens"], args.concurrency, args.timeout
     )
+    client_cpu = time.process_time() - client_cpu
     print(f"load after: {load_average()}")
+    print(
+        f"this client used {client_cpu:.2f} s of CPU ({client_cpu / len(outcomes) * 1000:.2f} ms a request), "
+        "on the same machine as the server"
+    )
     rate = report(outcomes, elapsed, args.concurrency)
     ok = check_invariant(data["ticket_type_id"], data["capacity"], outcomes)
     if args.ceiling:
