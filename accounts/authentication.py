@@ -7,6 +7,8 @@ role change or new password applies from the next request; the entry also
 expires after ``USER_CACHE_SECONDS`` whatever happens.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
@@ -17,20 +19,34 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import User
 
+logger = logging.getLogger(__name__)
+
 
 def user_cache_key(user_id) -> str:
     return f"accounts:user:{user_id}"
 
 
 def cached_user(user_id) -> User | None:
-    """The user with this id, from the cache or else the database (without the password hash)."""
+    """The user with this id, from the cache or else the database (without the password hash).
+
+    The cache only saves a query: when it is unreachable, the user is read
+    from the database and the request goes on.
+    """
     key = user_cache_key(user_id)
-    user = cache.get(key)
+    try:
+        user = cache.get(key)
+    except Exception:  # Redis down or timing out: any of its client's errors
+        logger.warning("User cache unavailable; reading the user from the database", exc_info=True)
+        return _user_row(user_id)
     if user is None:
-        user = User.objects.defer("password").filter(pk=user_id).first()
+        user = _user_row(user_id)
         if user is not None:
             cache.set(key, user, settings.USER_CACHE_SECONDS)
     return user
+
+
+def _user_row(user_id) -> User | None:
+    return User.objects.defer("password").filter(pk=user_id).first()
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):

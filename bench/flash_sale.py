@@ -347,7 +347,8 @@ def sign_in(url: str, tokens: list[str], concurrency: int, timeout: float) -> No
     opening), and it puts each account in the server's user cache, so the
     run measures booking, not first contact. ``--cold`` skips it.
     """
-    outcomes, elapsed = fan_out(url, tokens, concurrency, timeout, lambda token: ("GET", "/api/auth/me", b""))
+    path = f"{urlsplit(url).path.rstrip('/')}/api/auth/me"
+    outcomes, elapsed = fan_out(url, tokens, concurrency, timeout, lambda token: ("GET", path, b""))
     statuses = Counter(o.status for o in outcomes)
     print(f"signed in {statuses[200]} of {len(tokens)} buyers in {elapsed:.1f} s (GET /api/auth/me each)")
     if statuses[200] != len(tokens):

@@ -84,3 +84,19 @@ def test_an_entry_cached_before_the_commit_is_dropped_after_it(
 
     assert cache.get(user_cache_key(customer.pk)) is None
     assert cached_user(customer.pk).is_active is False
+
+
+def test_an_unreachable_cache_falls_back_to_the_database(customer_api, customer, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+
+    response = customer_api.get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == customer.email
+    assert "User cache unavailable" in caplog.text
