@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User, UserManager
 from accounts.tasks import send_welcome_email
 from tixxety.exceptions import EmailAlreadyRegistered, SelfLockout
+from tixxety.jobs import send_on_commit
 
 PROFILE_FIELDS = frozenset({"name", "address", "latitude", "longitude"})
 ADMIN_FIELDS = PROFILE_FIELDS | {"role", "is_active"}
@@ -58,7 +59,7 @@ def user_register(
     """
     user = User(email=email, name=name, address=address, latitude=latitude, longitude=longitude)
     _insert_user(user, password)
-    transaction.on_commit(lambda: send_welcome_email.send(user.pk))
+    send_on_commit(send_welcome_email, user.pk)
     return user
 
 

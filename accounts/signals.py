@@ -1,12 +1,12 @@
 """Keep the authentication cache true to the users table."""
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.authentication import user_cache_key
 from accounts.models import User
+from tixxety.jobs import run_after_commit
 
 
 @receiver(post_save, sender=User)
@@ -19,4 +19,4 @@ def forget_cached_user(sender, instance: User, **kwargs) -> None:
     """
     key = user_cache_key(instance.pk)
     cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    run_after_commit(lambda: cache.delete(key), what="drop cached user")

@@ -27,6 +27,7 @@ from orders.services import reservation_sql
 from orders.tasks import expire_order
 from tickets.models import Ticket
 from tixxety.exceptions import DomainError, NotFound, NotOnSale, SeatTaken, SoldOut
+from tixxety.jobs import send_on_commit
 
 MAX_TICKETS_PER_ORDER = 100
 
@@ -108,8 +109,7 @@ def order_reserve(
             if not reservation_sql.claim(pk, quantities[pk]):
                 ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
                 raise _sold_out(ticket_types[pk], event_types)
-        delay_ms = hold_seconds(event) * 1000
-        transaction.on_commit(lambda: expire_order.send_with_options(args=(order.pk,), delay=delay_ms))
+        send_on_commit(expire_order, order.pk, delay_ms=hold_seconds(event) * 1000)
     _as_prefetched(order, lines=lines, tickets=tickets, payments=[])
     return order
 
