@@ -14,14 +14,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from events.models import Event, Seat, TicketType, Venue
 from events.services import (
     EVENT_TRANSITIONS,
+    EVENT_WRITABLE_FIELDS,
     MAX_ROWS,
     MAX_SEATS_PER_ROW,
+    TICKET_TYPE_WRITABLE_FIELDS,
+    check_capacity,
     event_create,
     event_deactivate,
     event_delete,
@@ -34,54 +36,8 @@ from events.services import (
     venue_delete,
     venue_update,
 )
-from tixxety.admin_mixins import ReadOnlyAdminMixin
+from tixxety.admin_mixins import ReadOnlyAdminMixin, ServiceErrorsMixin, adopt_created
 from tixxety.exceptions import DomainError
-
-TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "priority", "max_per_order")
-
-
-def _adopt(obj, created) -> None:
-    """Copy a row a service just inserted onto the admin's unsaved instance.
-
-    The admin keeps using the instance it built from the form (inline
-    formsets hang off it and the redirect reads its pk), while the service
-    returns an object of its own.
-    """
-    for field in type(obj)._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(created, field.attname))
-    obj._state.adding = False
-    obj._state.db = created._state.db
-
-
-class ServiceErrorsMixin:
-    """Turn a DomainError raised by a service into an admin error message.
-
-    The admin wraps its add, change and delete views in a transaction, so by
-    the time the error reaches here everything the view wrote is rolled back.
-    """
-
-    def _refused(self, request, error: DomainError):
-        self.message_user(request, error.detail, messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            return self._refused(request, error)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except DomainError as error:
-            return self._refused(request, error)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            return super().changelist_view(request, extra_context)
-        except DomainError as error:
-            return self._refused(request, error)
-
 
 # --- venues -----------------------------------------------------------------
 
@@ -97,7 +53,7 @@ class VenueAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             if changes:
                 venue_update(venue=obj, **changes)
         else:
-            _adopt(obj, venue_create(**form.cleaned_data))
+            adopt_created(obj, venue_create(**form.cleaned_data))
 
     def delete_model(self, request, obj):
         venue_delete(venue=obj)
@@ -115,17 +71,7 @@ class EventAdminForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = (
-            "title",
-            "slug",
-            "description",
-            "venue",
-            "starts_at",
-            "ends_at",
-            "status",
-            "sale_mode",
-            "hold_minutes",
-        )
+        fields = EVENT_WRITABLE_FIELDS
 
     def clean(self):
         cleaned = super().clean()
@@ -144,19 +90,20 @@ class EventAdminForm(forms.ModelForm):
 class TicketTypeInlineForm(forms.ModelForm):
     class Meta:
         model = TicketType
-        fields = TICKET_TYPE_FIELDS
+        fields = TICKET_TYPE_WRITABLE_FIELDS
 
     def clean(self):
         cleaned = super().clean()
         capacity = cleaned.get("capacity")
-        # The same rule as ticket_type_update; the service re-checks it in a
-        # conditional UPDATE, this check only words the refusal for the form.
-        booked = self.instance.reserved_count + self.instance.sold_count
-        if capacity is not None and capacity < booked:
-            self.add_error(
-                "capacity",
-                f"Capacity of '{self.instance.name}' cannot drop below {booked} (reserved + sold).",
-            )
+        # The rules of ticket_type_update, which re-checks them under the row
+        # lock; asked here only to show the refusal next to the field. The
+        # instance still holds the stored row: the form copies its values
+        # onto it after clean().
+        if self.instance.pk and capacity is not None:
+            try:
+                check_capacity(ticket_type=self.instance, capacity=capacity)
+            except DomainError as error:
+                self.add_error("capacity", error.detail)
         return cleaned
 
 
@@ -182,7 +129,7 @@ class TicketTypeInline(admin.TabularInline):
     model = TicketType
     form = TicketTypeInlineForm
     formset = TicketTypeInlineFormSet
-    fields = (*TICKET_TYPE_FIELDS, "reserved_count", "sold_count")
+    fields = (*TICKET_TYPE_WRITABLE_FIELDS, "reserved_count", "sold_count")
     # The counters belong to the order services; nobody types them in.
     readonly_fields = ("reserved_count", "sold_count")
     extra = 0
@@ -263,7 +210,7 @@ class EventAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         # event_create derives the slug from the title; keep the one typed in.
         if created.slug != slug:
             created = event_update(event=created, slug=slug)
-        _adopt(obj, created)
+        adopt_created(obj, created)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not TicketType:
@@ -276,7 +223,7 @@ class EventAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 ticket_type_delete(ticket_type=ticket_type)
                 formset.deleted_objects.append(ticket_type)
                 continue
-            changed = [name for name in inline_form.changed_data if name in TICKET_TYPE_FIELDS]
+            changed = [name for name in inline_form.changed_data if name in TICKET_TYPE_WRITABLE_FIELDS]
             if changed:
                 # The form has already copied its values onto the instance;
                 # the service compares against the stored row.
@@ -290,7 +237,7 @@ class EventAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 formset.can_delete and formset._should_delete_form(inline_form)
             ):
                 continue
-            fields = {name: inline_form.cleaned_data[name] for name in TICKET_TYPE_FIELDS}
+            fields = {name: inline_form.cleaned_data[name] for name in TICKET_TYPE_WRITABLE_FIELDS}
             formset.new_objects.append(ticket_type_create(event=formset.instance, **fields))
         return None
 

@@ -60,7 +60,7 @@ class EventViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.event_detail_queryset(user=self.request.user)
+        return selectors.event_detail_list(user=self.request.user)
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
@@ -113,7 +113,7 @@ class EventViewSet(
         user = request.user
         if not user.has_location:
             raise LocationNotSet()
-        events = selectors.events_near(
+        events = selectors.event_list_near(
             latitude=user.latitude,
             longitude=user.longitude,
             max_distance_km=query.validated_data["max_distance_km"],
@@ -125,15 +125,15 @@ class EventViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)
     def availability(self, request, pk=None):
         """Capacity, reserved, sold and available per ticket type."""
-        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
-        return Response(AvailabilitySerializer(selectors.ticket_types_of(event=event), many=True).data)
+        event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
+        return Response(AvailabilitySerializer(selectors.ticket_type_list(event=event), many=True).data)
 
     @extend_schema(responses={200: SeatSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)
     def seats(self, request, pk=None):
         """The seat map: every seat with its state (free, held or sold)."""
-        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
-        return Response(SeatSerializer(selectors.seat_map(event=event), many=True).data)
+        event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
+        return Response(SeatSerializer(selectors.seat_list(event=event), many=True).data)
 
     @extend_schema(request=SeatGenerateSerializer, responses={201: SeatSerializer(many=True)})
     @action(detail=True, methods=["post"], url_path="seats/generate", permission_classes=[IsAdminRole])
@@ -145,7 +145,7 @@ class EventViewSet(
         ticket_type = get_object_or_404(TicketType, pk=params.validated_data.pop("ticket_type"), event=event)
         services.seats_generate(event=event, ticket_type=ticket_type, **params.validated_data)
         return Response(
-            SeatSerializer(selectors.seat_map(event=event), many=True).data, status=status.HTTP_201_CREATED
+            SeatSerializer(selectors.seat_list(event=event), many=True).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(methods=["get"], responses={200: TicketTypeSerializer(many=True)})
@@ -153,9 +153,9 @@ class EventViewSet(
     @action(detail=True, methods=["get", "post"], url_path="ticket-types", pagination_class=None)
     def ticket_types(self, request, pk=None):
         """The event's ticket types; admins add new ones (the viewset's permission guards POST)."""
-        event = get_object_or_404(selectors.visible_events(user=request.user), pk=pk)
+        event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
         if request.method == "GET":
-            return Response(TicketTypeSerializer(selectors.ticket_types_of(event=event), many=True).data)
+            return Response(TicketTypeSerializer(selectors.ticket_type_list(event=event), many=True).data)
         serializer = TicketTypeWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket_type = services.ticket_type_create(event=event, **serializer.validated_data)
@@ -172,7 +172,7 @@ class TicketTypeViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.visible_ticket_types(user=self.request.user)
+        return selectors.ticket_type_visible_list(user=self.request.user)
 
     def get_serializer_class(self):
         return TicketTypeSerializer if self.request.method == "GET" else TicketTypeWriteSerializer

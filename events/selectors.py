@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.apps import apps
 from django.db.models import Case, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -49,7 +50,7 @@ def _with_figures(events: QuerySet) -> QuerySet:
     )
 
 
-def visible_events(*, user) -> QuerySet:
+def event_visible_list(*, user) -> QuerySet:
     """Events a user may open: admins see every status, others all but drafts."""
     if getattr(user, "is_admin", False):
         return Event.objects.all()
@@ -92,39 +93,44 @@ def event_list(*, user, filters: EventFilters) -> QuerySet:
     return events.order_by(*ORDERINGS[filters.ordering])
 
 
-def events_near(*, latitude: float, longitude: float, max_distance_km: float) -> QuerySet:
+def event_list_near(*, latitude: float, longitude: float, max_distance_km: float) -> QuerySet:
     """Upcoming published events within ``max_distance_km``, nearest first."""
     filters = EventFilters(near=(latitude, longitude), radius_km=max_distance_km, ordering="distance")
     return event_list(user=None, filters=filters)
 
 
-def event_detail_queryset(*, user) -> QuerySet:
-    return _with_figures(visible_events(user=user)).prefetch_related("ticket_types")
+def event_detail_list(*, user) -> QuerySet:
+    """Events a user may open, with their figures and ticket types (one query each)."""
+    return _with_figures(event_visible_list(user=user)).prefetch_related("ticket_types")
 
 
-def ticket_types_of(*, event: Event) -> QuerySet:
+def ticket_type_list(*, event: Event) -> QuerySet:
+    """An event's ticket types in queue order: highest priority first."""
     return TicketType.objects.filter(event=event).order_by("-priority", "id")
 
 
-def visible_ticket_types(*, user) -> QuerySet:
-    return TicketType.objects.filter(event__in=visible_events(user=user)).select_related("event")
+def ticket_type_visible_list(*, user) -> QuerySet:
+    """Ticket types of the events a user may open."""
+    return TicketType.objects.filter(event__in=event_visible_list(user=user)).select_related("event")
 
 
-def seat_map(*, event: Event) -> QuerySet:
-    """Every seat of the event with its state: free, held (reserved) or sold.
+def seat_list(*, event: Event) -> QuerySet:
+    """The seat map: every seat of the event with its state, free, held (reserved) or sold.
 
     The state comes from the seat's active ticket, reached through the
-    ``tickets`` relation by name (the tickets app sits to the right of this
-    one); the partial unique index allows at most one, so the join never
-    repeats a seat.
+    ``tickets`` relation and the app registry by name (the tickets app sits
+    to the right of this one, so it is not imported); the partial unique
+    index allows at most one, so the join never repeats a seat.
     """
+    ticket = apps.get_model("tickets", "Ticket")
+    ticket_status = ticket.Status
     return (
         Seat.objects.filter(event=event)
-        .annotate(active=FilteredRelation("tickets", condition=Q(tickets__status__in=["reserved", "valid"])))
+        .annotate(active=FilteredRelation("tickets", condition=Q(tickets__status__in=ticket.ACTIVE_STATUSES)))
         .annotate(
             state=Case(
-                When(active__status="valid", then=Value("sold")),
-                When(active__status="reserved", then=Value("held")),
+                When(active__status=ticket_status.VALID, then=Value("sold")),
+                When(active__status=ticket_status.RESERVED, then=Value("held")),
                 default=Value("free"),
             )
         )

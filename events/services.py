@@ -1,9 +1,11 @@
 """State changes for the catalogue: venues, events, ticket types and seats.
 
 Inventory counters (``reserved_count``, ``sold_count``) are never written
-here; the order services own them. Capacity changes are checked against them
-with a conditional UPDATE, so a booking that lands at the same moment cannot
-be undercut.
+here; the order services own them, and every service below refuses any field
+outside its ``*_WRITABLE_FIELDS`` (``tixxety.services.check_fields``).
+Capacity changes are checked against the counters under the ticket type's row
+lock, so a booking that lands at the same moment cannot be undercut, and each
+one sends ``events.signals.capacity_changed`` before that lock is released.
 """
 
 import itertools
@@ -11,16 +13,27 @@ import string
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from events.models import Event, Seat, TicketType, Venue
-from tixxety.exceptions import CapacityBelowBooked, DomainError, HasSales, InUse, InvalidTransition
-
-EVENT_FIELDS = frozenset(
-    {"title", "slug", "description", "venue", "starts_at", "ends_at", "status", "sale_mode", "hold_minutes"}
+from events.signals import capacity_changed
+from tixxety.exceptions import (
+    CapacityBelowBooked,
+    CapacityFollowsSeats,
+    DomainError,
+    HasSales,
+    InUse,
+    InvalidTransition,
 )
-TICKET_TYPE_FIELDS = frozenset({"name", "price", "currency", "capacity", "priority", "max_per_order"})
+from tixxety.services import check_fields
+
+# What each service writes, in the order forms show them.
+VENUE_WRITABLE_FIELDS = ("name", "address", "city", "latitude", "longitude")
+EVENT_WRITABLE_FIELDS = (
+    "title", "slug", "description", "venue", "starts_at", "ends_at", "status", "sale_mode", "hold_minutes",
+)  # fmt: skip
+TICKET_TYPE_WRITABLE_FIELDS = ("name", "price", "currency", "capacity", "priority", "max_per_order")
 MAX_ROWS = 52
 MAX_SEATS_PER_ROW = 200
 MAX_SEATS_PER_GRID = 5000
@@ -39,11 +52,15 @@ EVENT_TRANSITIONS = {
 
 @transaction.atomic
 def venue_create(**fields) -> Venue:
+    """Create a venue from VENUE_WRITABLE_FIELDS (NotWritable for anything else)."""
+    check_fields(fields, VENUE_WRITABLE_FIELDS, what="venue_create")
     return Venue.objects.create(**fields)
 
 
 @transaction.atomic
 def venue_update(*, venue: Venue, **changes) -> Venue:
+    """Change a venue's VENUE_WRITABLE_FIELDS (NotWritable for anything else)."""
+    check_fields(changes, VENUE_WRITABLE_FIELDS, what="venue_update")
     for field, value in changes.items():
         setattr(venue, field, value)
     venue.save(update_fields=[*changes])
@@ -85,7 +102,7 @@ def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(
     through ``event_update`` and ``event_deactivate``. The slug is derived
     from the title unless given; ``id`` may be given for demo data.
     """
-    _check_fields(fields, EVENT_FIELDS | {"id"})
+    check_fields(fields, (*EVENT_WRITABLE_FIELDS, "id"), what="event_create")
     if fields.get("status", Event.Status.DRAFT) not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
         raise DomainError("A new event is a draft or published.", code="invalid_status")
     _check_dates(starts_at, ends_at)
@@ -101,7 +118,7 @@ def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(
 @transaction.atomic
 def event_update(*, event: Event, **changes) -> Event:
     """Change an event's details; a status change must follow EVENT_TRANSITIONS."""
-    _check_fields(changes, EVENT_FIELDS)
+    check_fields(changes, EVENT_WRITABLE_FIELDS, what="event_update")
     event = Event.objects.select_for_update().get(pk=event.pk)
     if "status" in changes and changes["status"] != event.status:
         _check_transition(event, changes["status"])
@@ -151,11 +168,6 @@ def _has_sales(event: Event) -> bool:
     return any(reserved or sold for reserved, sold in counters.values_list("reserved_count", "sold_count"))
 
 
-def _check_fields(fields, allowed: frozenset) -> None:
-    if unknown := set(fields) - allowed:
-        raise ValueError(f"Not writable here: {sorted(unknown)}")
-
-
 @transaction.atomic
 def event_delete(*, event: Event) -> None:
     """Delete an event that never sold anything; otherwise deactivate it (HasSales)."""
@@ -172,6 +184,8 @@ def event_delete(*, event: Event) -> None:
 
 @transaction.atomic
 def ticket_type_create(*, event: Event, **fields) -> TicketType:
+    """Add a ticket type to an event; its counters start at zero (NotWritable if given)."""
+    check_fields(fields, TICKET_TYPE_WRITABLE_FIELDS, what="ticket_type_create")
     if TicketType.objects.filter(event=event, name=fields.get("name")).exists():
         raise DomainError(
             f"The event already has a ticket type named '{fields.get('name')}'.", code="duplicate"
@@ -181,11 +195,15 @@ def ticket_type_create(*, event: Event, **fields) -> TicketType:
 
 @transaction.atomic
 def ticket_type_update(*, ticket_type: TicketType, **changes) -> TicketType:
-    """Change a ticket type; capacity may never drop below reserved + sold.
+    """Change a ticket type's TICKET_TYPE_WRITABLE_FIELDS and return the updated row.
 
-    The capacity is written by a conditional UPDATE that re-checks the
-    counters at write time, so a concurrent booking cannot slip under it.
+    The row is locked first, so the capacity rules of ``check_capacity`` hold
+    against a booking landing at the same moment (which waits for the lock).
+    A capacity that moves sends ``capacity_changed`` before commit. The
+    counters are not writable here (NotWritable).
     """
+    check_fields(changes, TICKET_TYPE_WRITABLE_FIELDS, what="ticket_type_update")
+    ticket_type = TicketType.objects.select_for_update().get(pk=ticket_type.pk)
     name = changes.get("name")
     if (
         name
@@ -194,23 +212,52 @@ def ticket_type_update(*, ticket_type: TicketType, **changes) -> TicketType:
     ):
         raise DomainError(f"The event already has a ticket type named '{name}'.", code="duplicate")
     if "capacity" in changes:
-        _set_capacity(ticket_type, changes.pop("capacity"))
-    if changes:
-        TicketType.objects.filter(pk=ticket_type.pk).update(**changes)
-    ticket_type.refresh_from_db()
+        check_capacity(ticket_type=ticket_type, capacity=changes["capacity"])
+    _save_locked(ticket_type, changes)
     return ticket_type
 
 
-def _set_capacity(ticket_type: TicketType, capacity: int) -> None:
-    updated = TicketType.objects.filter(
-        pk=ticket_type.pk, reserved_count__lte=capacity - F("sold_count")
-    ).update(capacity=capacity)
-    if not updated:
-        ticket_type.refresh_from_db(fields=["reserved_count", "sold_count"])
-        booked = ticket_type.reserved_count + ticket_type.sold_count
+def check_capacity(*, ticket_type: TicketType, capacity: int) -> None:
+    """Refuse a new capacity the way ``ticket_type_update`` does.
+
+    A seated type's capacity is its number of seats, one admission per seat
+    (CapacityFollowsSeats): ``seats_generate`` moves it. No capacity may drop
+    below reserved + sold (CapacityBelowBooked). The service calls this on the
+    locked row; admin forms call it on the stored row to show the refusal
+    next to the field.
+    """
+    if capacity == ticket_type.capacity:
+        return
+    seats = Seat.objects.filter(ticket_type_id=ticket_type.pk).count()
+    if seats and capacity != seats:
+        raise CapacityFollowsSeats(
+            f"Capacity of '{ticket_type.name}' is its {seats} seats: generate or replace seats to change it."
+        )
+    _check_booked(ticket_type, capacity)
+
+
+def _check_booked(ticket_type: TicketType, capacity: int) -> None:
+    booked = ticket_type.reserved_count + ticket_type.sold_count
+    if capacity < booked:
         raise CapacityBelowBooked(
             f"Capacity of '{ticket_type.name}' cannot drop below {booked} (reserved + sold)."
         )
+
+
+def _save_locked(ticket_type: TicketType, changes: dict) -> None:
+    """Write ``changes`` to a ticket type locked by the caller; send capacity_changed if capacity moved.
+
+    The signal goes out inside the caller's transaction, after the write and
+    under the row lock, so its receivers share the unit of work.
+    """
+    if not changes:
+        return
+    previous_capacity = ticket_type.capacity
+    for field, value in changes.items():
+        setattr(ticket_type, field, value)
+    ticket_type.save(update_fields=[*changes])
+    if ticket_type.capacity != previous_capacity:
+        capacity_changed.send(sender=TicketType, ticket_type=ticket_type, previous_capacity=previous_capacity)
 
 
 @transaction.atomic
@@ -283,5 +330,7 @@ def seats_generate(
         for number in range(1, seats_per_row + 1)
     ]
     Seat.objects.bulk_create(seats)
-    _set_capacity(ticket_type, Seat.objects.filter(ticket_type=ticket_type).count())
+    capacity = Seat.objects.filter(ticket_type=ticket_type).count()
+    _check_booked(ticket_type, capacity)
+    _save_locked(ticket_type, {"capacity": capacity})
     return seats

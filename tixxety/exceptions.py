@@ -57,6 +57,12 @@ class CapacityBelowBooked(DomainError):
     code = "capacity_below_booked"
 
 
+class CapacityFollowsSeats(DomainError):
+    """A seated ticket type's capacity is its number of seats; only generating seats moves it."""
+
+    code = "capacity_follows_seats"
+
+
 class HasSales(Conflict):
     """Deleting would destroy reservations, sales or their history."""
 

@@ -225,6 +225,21 @@ def test_capacity_can_drop_to_exactly_reserved_plus_sold(admin_api, event):
     )
 
 
+def test_a_seated_ticket_type_capacity_follows_its_seats(admin_api, event):
+    vip = event.ticket_types.get(name="VIP")
+    admin_api.post(f"/api/events/{event.pk}/seats/generate", {"ticket_type": vip.pk, "rows": 2})
+
+    response = admin_api.patch(f"/api/ticket-types/{vip.pk}", {"capacity": 25})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Capacity of 'VIP' is its 20 seats: generate or replace seats to change it.",
+        "code": "capacity_follows_seats",
+    }
+    vip.refresh_from_db()
+    assert vip.capacity == Seat.objects.filter(ticket_type=vip).count() == 20
+
+
 def test_ticket_type_with_sales_cannot_be_deleted(admin_api, event):
     vip = event.ticket_types.get(name="VIP")
     TicketType.objects.filter(pk=vip.pk).update(reserved_count=1)

@@ -355,6 +355,44 @@ def test_capacity_changes_are_saved_and_counters_cannot_be_posted(client, admin)
     assert (balcony.reserved_count, balcony.sold_count) == (30, 10)
 
 
+def test_a_seated_ticket_type_capacity_edit_is_refused_with_the_api_message(client, admin):
+    event = EventFactory()
+    stalls = TicketTypeFactory(event=event, name="Stalls", capacity=1)
+    seats_generate(event=event, ticket_type=stalls, rows=3)
+    stalls.refresh_from_db()
+    client.force_login(admin)
+
+    response = client.post(
+        change_url(event),
+        change_form_data(event, ticket_types=[stalls], changes={stalls.pk: {"capacity": 45}}),
+    )
+
+    assert response.status_code == 200
+    inline_errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert inline_errors == [
+        {"capacity": ["Capacity of 'Stalls' is its 30 seats: generate or replace seats to change it."]}
+    ]
+    stalls.refresh_from_db()
+    assert stalls.capacity == Seat.objects.filter(ticket_type=stalls).count() == 30
+
+
+def test_a_seated_ticket_type_keeps_its_other_fields_editable(client, admin):
+    event = EventFactory()
+    stalls = TicketTypeFactory(event=event, name="Stalls", capacity=1)
+    seats_generate(event=event, ticket_type=stalls, rows=3)
+    stalls.refresh_from_db()
+    client.force_login(admin)
+
+    response = client.post(
+        change_url(event),
+        change_form_data(event, ticket_types=[stalls], changes={stalls.pk: {"price": "80.00"}}),
+    )
+
+    assert response.status_code == 302
+    stalls.refresh_from_db()
+    assert (stalls.capacity, stalls.price) == (30, Decimal("80.00"))
+
+
 def test_a_ticket_type_with_sales_cannot_be_deleted(client, admin):
     event = EventFactory()
     balcony = TicketTypeFactory(event=event, name="Balcony")
