@@ -8,9 +8,11 @@ from accounts.models import User, UserManager
 from accounts.tasks import send_welcome_email
 from tixxety.exceptions import EmailAlreadyRegistered, SelfLockout
 from tixxety.jobs import send_on_commit
+from tixxety.services import check_fields
 
-PROFILE_FIELDS = frozenset({"name", "address", "latitude", "longitude"})
-ADMIN_FIELDS = PROFILE_FIELDS | {"role", "is_active"}
+# What a user may change on their own profile, and what an admin may change on any account.
+PROFILE_WRITABLE_FIELDS = ("name", "address", "latitude", "longitude")
+ADMIN_WRITABLE_FIELDS = ("email", *PROFILE_WRITABLE_FIELDS, "role", "is_active")
 
 
 def _check_password(password: str, user: User) -> None:
@@ -25,20 +27,29 @@ def _check_location(user: User) -> None:
         raise ValidationError({"latitude": "Latitude and longitude must be set together."})
 
 
-def _insert_user(user: User, password: str) -> User:
-    """Insert a new user; a concurrent insert of the same e-mail loses cleanly."""
+def _check_email_free(user: User) -> None:
+    """Lower-case the user's e-mail; EmailAlreadyRegistered if another account has it."""
     user.email = UserManager.normalize_email(user.email)
-    if User.objects.filter(email=user.email).exists():
+    if User.objects.filter(email=user.email).exclude(pk=user.pk).exists():
         raise EmailAlreadyRegistered()
-    _check_password(password, user)
-    _check_location(user)
-    user.set_password(password)
+
+
+def _save_unique_email(user: User, **save_options) -> None:
+    """Save; a concurrent save of the same e-mail loses cleanly."""
     try:
         with transaction.atomic():
-            user.save(force_insert=True)
+            user.save(**save_options)
     except IntegrityError:
         # The unique index settled a race the exists() check could not see.
         raise EmailAlreadyRegistered() from None
+
+
+def _insert_user(user: User, password: str) -> User:
+    _check_email_free(user)
+    _check_password(password, user)
+    _check_location(user)
+    user.set_password(password)
+    _save_unique_email(user, force_insert=True)
     return user
 
 
@@ -65,17 +76,19 @@ def user_register(
 
 @transaction.atomic
 def user_create(*, email: str, name: str, password: str, role: str = User.Role.CUSTOMER, **fields) -> User:
-    """Create an account on an admin's behalf, with any role; no welcome mail."""
+    """Create an account on an admin's behalf, with any role; no welcome mail.
+
+    Besides the named arguments only profile fields are written (NotWritable).
+    """
+    check_fields(fields, PROFILE_WRITABLE_FIELDS, what="user_create")
     user = User(email=email, name=name, role=role, **fields)
     return _insert_user(user, password)
 
 
 @transaction.atomic
 def user_update_profile(*, user: User, **changes) -> User:
-    """Change a user's own profile: name, address and location."""
-    unknown = set(changes) - PROFILE_FIELDS
-    if unknown:
-        raise ValueError(f"Not profile fields: {sorted(unknown)}")
+    """Change a user's own profile: name, address and location (NotWritable for anything else)."""
+    check_fields(changes, PROFILE_WRITABLE_FIELDS, what="user_update_profile")
     for field, value in changes.items():
         setattr(user, field, value)
     _check_location(user)
@@ -89,17 +102,27 @@ def user_update(*, user: User, by: User, **changes) -> User:
 
     An admin cannot demote or deactivate their own account (SelfLockout), so
     the platform never loses its last way in by accident. A deactivated user
-    can no longer obtain tokens, and tokens already issued stop working.
+    can no longer obtain tokens, and tokens already issued stop working. A
+    new e-mail is stored lower-cased and must be free (EmailAlreadyRegistered).
     """
-    unknown = set(changes) - ADMIN_FIELDS
-    if unknown:
-        raise ValueError(f"Not user fields: {sorted(unknown)}")
+    check_user_update(user=user, by=by, changes=changes)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    _check_location(user)
+    if "email" in changes:
+        _check_email_free(user)
+    _save_unique_email(user, update_fields=[*changes])
+    return user
+
+
+def check_user_update(*, user: User, by: User, changes: dict) -> None:
+    """Refuse what ``user_update`` refuses before looking at the row: unknown fields, self-lockout.
+
+    ``user`` is the stored account. Admin forms call this to show the
+    refusal in the form; ``user_update`` calls it again when it writes.
+    """
+    check_fields(changes, ADMIN_WRITABLE_FIELDS, what="user_update")
     if user.pk == by.pk and (
         changes.get("role", user.role) != User.Role.ADMIN or changes.get("is_active", True) is False
     ):
         raise SelfLockout()
-    for field, value in changes.items():
-        setattr(user, field, value)
-    _check_location(user)
-    user.save(update_fields=[*changes])
-    return user

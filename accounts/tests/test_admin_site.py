@@ -66,3 +66,60 @@ def test_staff_may_view_but_not_change_users(client, staff, customer):
     assert response.status_code in (302, 403)
     customer.refresh_from_db()
     assert customer.role == "customer"
+
+
+# --- the change form goes through accounts.services -------------------------
+
+
+def change_form_data(user, **overrides):
+    """The user change form as the browser posts it."""
+    return {
+        "email": user.email,
+        "name": user.name,
+        "address": user.address,
+        "latitude": "" if user.latitude is None else user.latitude,
+        "longitude": "" if user.longitude is None else user.longitude,
+        "role": user.role,
+        "is_active": "on" if user.is_active else "",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"role": User.Role.STAFF}, {"role": User.Role.CUSTOMER}, {"is_active": ""}]
+)
+def test_admin_cannot_demote_or_deactivate_themselves_in_the_admin(client, admin, overrides):
+    client.force_login(admin)
+
+    response = client.post(f"{CHANGELIST}{admin.pk}/change/", change_form_data(admin, **overrides))
+
+    assert response.status_code == 200  # the form again, with the service's refusal
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == ["An admin cannot demote or deactivate their own account."]
+    assert "An admin cannot demote or deactivate their own account." in response.text
+    admin.refresh_from_db()
+    assert (admin.role, admin.is_active) == (User.Role.ADMIN, True)
+
+
+def test_admin_changes_their_own_profile_in_the_admin(client, admin):
+    client.force_login(admin)
+
+    response = client.post(f"{CHANGELIST}{admin.pk}/change/", change_form_data(admin, name="Ada Admin"))
+
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert (admin.name, admin.role, admin.is_active) == ("Ada Admin", User.Role.ADMIN, True)
+
+
+def test_admin_demotes_and_deactivates_another_admin_in_the_admin(client, admin):
+    other = UserFactory(role=User.Role.ADMIN)
+    client.force_login(admin)
+
+    response = client.post(
+        f"{CHANGELIST}{other.pk}/change/",
+        change_form_data(other, role=User.Role.STAFF, is_active="", email="Other.Admin@Example.com"),
+    )
+
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert (other.role, other.is_active, other.email) == (User.Role.STAFF, False, "other.admin@example.com")
