@@ -5,9 +5,13 @@ The cache and the broker are real Redis clients on a closed port
 """
 
 import pytest
+from django.db.models import F
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
+from tixxety.models import OutboxMessage
+from tixxety.outbox import GRACE
+from tixxety.tasks import drain_outbox
 
 REGISTER = "/api/auth/register"
 TOKEN = "/api/auth/token"
@@ -17,13 +21,27 @@ NEW_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "Ana
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("cache_down", "broker_down")
-def test_registration_answers_201_with_redis_down(api_client):
+@pytest.mark.usefixtures("cache_down")
+def test_registration_answers_201_with_redis_down_and_welcomes_later(
+    api_client, broker_down, broker, worker, mailoutbox
+):
     response = api_client.post(REGISTER, NEW_USER)
 
     assert response.status_code == 201
-    assert User.objects.get(email="ada@example.com").pk == response.json()["id"]
+    user = User.objects.get(email="ada@example.com")
+    assert user.pk == response.json()["id"]
     assert api_client.post(REGISTER, NEW_USER).json()["code"] == "email_taken"
+    [welcome] = OutboxMessage.objects.all()
+    assert (welcome.actor_name, welcome.args, welcome.sent_at) == ("send_welcome_email", [user.pk], None)
+
+    broker_down()  # the broker is back
+    OutboxMessage.objects.update(available_at=F("available_at") - GRACE)
+    drain_outbox.send()
+    broker.join(drain_outbox.queue_name, fail_fast=True)
+    worker.join()
+
+    [mail] = mailoutbox
+    assert mail.to == ["ada@example.com"] and mail.subject == "Welcome to Tixxety"
 
 
 @pytest.mark.django_db

@@ -7,11 +7,15 @@ the 500 released the Idempotency-Key, and each retry booked again.
 """
 
 import pytest
+from django.db.models import F
 from prometheus_client import REGISTRY
 
 from orders.models import Cart, IdempotencyRecord, Order, Payment
-from orders.services import order_reserve
+from orders.services import order_pay, order_reserve
 from orders.tests.factories import on_sale_event
+from tixxety.models import OutboxMessage
+from tixxety.outbox import GRACE
+from tixxety.tasks import drain_outbox
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,6 +61,28 @@ def test_pay_answers_200_and_charges_once(customer_api, customer):
     assert order.status == Order.Status.PAID
     assert Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED).count() == 1
     assert IdempotencyRecord.objects.get(user=customer, key="p-1").response_status == 200
+    [receipt] = OutboxMessage.objects.all()
+    assert (receipt.actor_name, receipt.args, receipt.sent_at) == ("send_receipt_email", [order.pk], None)
+
+
+def test_the_receipt_is_mailed_once_when_the_broker_is_back(
+    customer, broker_down, broker, worker, mailoutbox
+):
+    event, types = on_sale_event(Regular=10)
+    order = order_reserve(user=customer, event_id=event.pk, items=[(types["Regular"].pk, 2)])
+    order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+    assert OutboxMessage.objects.get().sent_at is None
+
+    broker_down()  # the broker is back
+    OutboxMessage.objects.update(available_at=F("available_at") - GRACE)
+    for _ in range(2):
+        drain_outbox.send()
+        broker.join(drain_outbox.queue_name, fail_fast=True)
+        worker.join()
+
+    [receipt] = mailoutbox
+    assert order.code in receipt.subject and receipt.to == [customer.email]
+    assert OutboxMessage.objects.get().sent_at is not None
 
 
 def test_checkout_answers_201_with_the_order_and_an_empty_cart(customer_api, customer):
