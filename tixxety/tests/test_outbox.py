@@ -222,3 +222,20 @@ def test_concurrent_drains_and_deliveries_never_send_one_message_twice(mailoutbo
     assert _subjects() == sorted(f"note {n}" for n in range(60))
     assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
     assert not OutboxMessage.objects.filter(sent_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_staff_see_pending_messages_and_their_errors_in_the_admin(client, staff):
+    pending = outbox_send(note, 1)
+    OutboxMessage.objects.filter(pk=pending.pk).update(attempts=2, last_error="SMTPServerDisconnected: gone")
+    sent = outbox_send(note, 2)
+    OutboxMessage.objects.filter(pk=sent.pk).update(sent_at=timezone.now())
+    client.force_login(staff)
+
+    page = client.get("/admin/tixxety/outboxmessage/", {"sent_at__isempty": "1"})
+
+    assert page.status_code == 200
+    assert list(page.context["cl"].result_list) == [pending]
+    assert "SMTPServerDisconnected: gone" in page.text
+    assert client.get(f"/admin/tixxety/outboxmessage/{pending.pk}/change/").status_code == 200
+    assert client.get("/admin/tixxety/outboxmessage/add/").status_code == 403
