@@ -7,11 +7,14 @@ import dramatiq
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from dramatiq.brokers.redis import RedisBroker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from tixxety.api.throttling import ScopedRateThrottleWithFallback
+from tixxety.jobs import import_task_modules
 
 
 def pytest_runtest_setup(item):
@@ -21,7 +24,7 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Fast hashing, plain static storage and an empty cache for every test.
+    """Fast hashing, plain static storage and empty caches for every test.
 
     Argon2 is deliberately slow. The manifest storage needs `collectstatic`,
     which production runs at build time and tests do not.
@@ -32,6 +35,7 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    ScopedRateThrottleWithFallback.local_cache.clear()
 
 
 @pytest.fixture
@@ -100,6 +104,45 @@ def worker(broker):
     worker.start()
     yield worker
     worker.stop()
+
+
+# Nothing listens on port 1: a real client gets "connection refused" at once.
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def broker_down(broker):
+    """Every actor sends to a real Redis broker on a closed port; call the fixture's value to restore.
+
+    Actors keep the broker they were declared on, so each is pointed at the
+    unreachable one; the stub broker is back after the test in any case.
+    """
+    import_task_modules()
+    actors = [broker.get_actor(name) for name in broker.get_declared_actors()]
+    unreachable = RedisBroker(
+        url=UNREACHABLE_REDIS, socket_connect_timeout=0.2, socket_timeout=0.2, middleware=[]
+    )
+
+    def restore():
+        for actor in actors:
+            actor.broker = broker
+
+    for actor in actors:
+        actor.broker = unreachable
+    yield restore
+    restore()
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The default cache is the production Redis backend on a closed port, failing within 0.2 s."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
 
 
 def check_inventory_invariants() -> None:

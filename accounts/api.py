@@ -3,7 +3,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
@@ -18,12 +17,13 @@ from accounts.serializers import (
     UserSerializer,
 )
 from tixxety.api.permissions import IsAdminRole
+from tixxety.api.throttling import ScopedRateThrottleWithFallback
 
 
 class AuthThrottleMixin:
-    """Login and registration are rate limited per client address."""
+    """Login and registration are rate limited per client address, even with the cache down."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottleWithFallback]
     throttle_scope = "auth"
 
 

@@ -35,8 +35,11 @@ def cached_user(user_id) -> User | None:
     key = user_cache_key(user_id)
     try:
         user = cache.get(key)
-    except Exception:  # Redis down or timing out: any of its client's errors
-        logger.warning("User cache unavailable; reading the user from the database", exc_info=True)
+    except Exception as error:  # Redis down or timing out: any of its client's errors
+        # One line, no traceback: while Redis is down every signed-in request passes here.
+        logger.warning(
+            "User cache unavailable (%s); reading the user from the database", type(error).__name__
+        )
         return _user_row(user_id)
     if user is None:
         user = _user_row(user_id)

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User, UserManager
 from accounts.tasks import send_welcome_email
 from tixxety.exceptions import EmailAlreadyRegistered, SelfLockout
-from tixxety.jobs import send_on_commit
+from tixxety.outbox import outbox_send
 from tixxety.services import check_fields
 
 # What a user may change on their own profile, and what an admin may change on any account.
@@ -63,14 +63,14 @@ def user_register(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> User:
-    """Create a customer account and queue its welcome e-mail after commit.
+    """Create a customer account; its welcome e-mail goes through the outbox.
 
     Raises EmailAlreadyRegistered for a taken address (case-insensitive) and
     ValidationError for a password the validators refuse.
     """
     user = User(email=email, name=name, address=address, latitude=latitude, longitude=longitude)
     _insert_user(user, password)
-    send_on_commit(send_welcome_email, user.pk)
+    outbox_send(send_welcome_email, user.pk)
     return user
 
 

@@ -99,4 +99,5 @@ def test_an_unreachable_cache_falls_back_to_the_database(customer_api, customer,
 
     assert response.status_code == 200
     assert response.json()["email"] == customer.email
-    assert "User cache unavailable" in caplog.text
+    [warning] = [r for r in caplog.records if "User cache unavailable" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.exc_info is None

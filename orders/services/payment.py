@@ -7,7 +7,7 @@ from orders.payments import PROVIDERS, get_provider
 from orders.services import inventory
 from orders.tasks import send_receipt_email
 from tixxety.exceptions import DomainError, InvalidTransition, NotFound, OrderExpired, PaymentDeclined
-from tixxety.jobs import send_on_commit
+from tixxety.outbox import outbox_send
 
 
 def order_pay(*, order_id: int, by: User, provider: str, token: str = "") -> Order:
@@ -54,7 +54,7 @@ def order_pay(*, order_id: int, by: User, provider: str, token: str = "") -> Ord
             order.status = Order.Status.PAID
             order.paid_at = timezone.now()
             order.save(update_fields=["status", "paid_at", "updated_at"])
-            send_on_commit(send_receipt_email, order.pk)
+            outbox_send(send_receipt_email, order.pk)
         else:
             declined = result.failure_reason
     if declined is not None:
