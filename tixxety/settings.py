@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tixxety.logs.RequestIdMiddleware",
+    "tixxety.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -208,6 +209,8 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.TokenRefreshSerializer",
     "UPDATE_LAST_LOGIN": False,
 }
 # How long an API request may trust a cached user row; every save drops it sooner.
@@ -216,6 +219,11 @@ USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 # --- API --------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "tixxety.api.parsers.JSONParser",
+        "tixxety.api.parsers.FormParser",
+        "tixxety.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.CachedUserJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -297,6 +305,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "tixxety.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -13,7 +13,7 @@ api_patterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", views.OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     # Unknown API routes answer in JSON, in DEBUG too (Django's debug 404 is HTML).
-    re_path(r"", views.page_not_found),
+    re_path(r"", views.api_not_found),
 ]
 
 urlpatterns = [
