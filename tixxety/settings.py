@@ -6,6 +6,7 @@ variables below (see README.md, "Configuration"). With ``DEBUG`` off the
 process refuses to start on the development ``SECRET_KEY``.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,18 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of CIDR networks, or ``*`` for any address."""
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            if network != "*":
+                ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network such as 10.0.0.0/8.") from None
+    return networks
 
 
 # --- Core -------------------------------------------------------------------
@@ -218,7 +231,14 @@ USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 
 # --- API --------------------------------------------------------------------
 
+# DRF's browsable HTML pages: a development aid that production serves as JSON.
+API_BROWSABLE = env_bool("API_BROWSABLE", DEBUG)
+
 REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if API_BROWSABLE else []),
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "tixxety.api.parsers.JSONParser",
         "tixxety.api.parsers.FormParser",
@@ -304,6 +324,10 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /metrics answers only these client networks, and only with
+# `Authorization: Bearer <METRICS_TOKEN>` when that is set (tixxety/metrics.py).
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", "*" if DEBUG else "127.0.0.0/8,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_FAILURE_VIEW = "tixxety.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"

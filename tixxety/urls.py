@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tixxety import views
+from tixxety import metrics, views
 
 api_patterns = [
     path("", include("accounts.api_urls")),
@@ -20,7 +20,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", views.HealthView.as_view(), name="healthz"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
 ]
 

@@ -249,3 +249,77 @@ def test_a_csrf_failure_elsewhere_is_djangos_page():
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
     assert b"CSRF" in response.content
+
+
+# --- ids spelled in other digits ------------------------------------------------------------------------
+
+ARABIC_ONE = "\u0661"
+
+
+def arabic_indic(number: int) -> str:
+    """``number`` in Arabic-Indic digits, which ``int()`` reads as the same number."""
+    return "".join(chr(0x0660 + int(digit)) for digit in str(number))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/events/{event}", "/api/venues/{venue}", "/api/ticket-types/{type}", "/api/events/{event}/seats"],
+)
+def test_an_id_in_non_ascii_digits_is_404(api_client, path):
+    event, types = on_sale_event(Regular=5)
+    ids = {"event": event.pk, "venue": event.venue_id, "type": types["Regular"].pk}
+
+    ascii_digits = api_client.get(path.format(**ids))
+    other_digits = api_client.get(path.format(**{name: arabic_indic(pk) for name, pk in ids.items()}))
+
+    assert ascii_digits.status_code == 200
+    assert other_digits.status_code == 404
+    assert other_digits.json()["code"] == "not_found"
+
+
+def test_an_admin_user_id_in_non_ascii_digits_is_404(admin_api, admin):
+    assert admin_api.get(f"/api/admin/users/{admin.pk}").status_code == 200
+
+    response = admin_api.get(f"/api/admin/users/{arabic_indic(admin.pk)}")
+
+    assert response.status_code == 404
+
+
+def test_an_integer_in_non_ascii_digits_in_a_body_is_400(customer_api):
+    event, types = on_sale_event(Regular=5)
+    digits = arabic_indic(types["Regular"].pk)
+
+    response = customer_api.post(
+        f"/api/events/{event.pk}/book", {"ticket_type": digits, "quantity": ARABIC_ONE}, format="json"
+    )
+    ascii_string = customer_api.post(
+        f"/api/events/{event.pk}/book",
+        {"ticket_type": str(types["Regular"].pk), "quantity": "1"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"ticket_type", "quantity"}
+    assert ascii_string.status_code == 201
+
+
+def test_an_integer_in_non_ascii_digits_in_a_query_is_400(staff_api):
+    response = staff_api.get("/api/orders/", {"event": ARABIC_ONE})
+
+    assert response.status_code == 400 and "event" in response.json()["errors"]
+
+
+def test_a_primary_key_in_non_ascii_digits_is_400(admin_api):
+    event, _ = on_sale_event(Regular=5)
+    digits = arabic_indic(event.venue_id)
+    body = {
+        "title": "Unicode",
+        "venue": digits,
+        "starts_at": "2030-01-01T20:00:00Z",
+        "ends_at": "2030-01-01T23:00:00Z",
+    }
+
+    response = admin_api.post("/api/events", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["venue"] == [f'Invalid pk "{digits}" - object does not exist.']
