@@ -220,6 +220,25 @@ def test_a_nul_in_an_admin_changelist_filter_or_search_is_a_400_page(client, sta
     assert response["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "starts_at__year=99999999999",
+        "starts_at__year=9999",
+        "starts_at__year=9999&starts_at__month=12",
+        "starts_at__year=9999&starts_at__month=12&starts_at__day=31",
+    ],
+)
+def test_an_admin_date_drill_down_out_of_range_is_a_bad_filter(client, staff, query):
+    client.force_login(staff)
+    assert client.get("/admin/events/event/?starts_at__year=2030").status_code == 200
+
+    response = client.get(f"/admin/events/event/?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
 # --- unknown /api/ routes and CSRF --------------------------------------------------------------------
 
 
