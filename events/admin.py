@@ -34,7 +34,7 @@ from events.services import (
     venue_delete,
     venue_update,
 )
-from tixxety.admin_mixins import DateHierarchyGuardMixin, ReadOnlyAdminMixin
+from tixxety.admin_mixins import BadInputAdminMixin, ReadOnlyAdminMixin
 from tixxety.exceptions import DomainError
 
 TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "priority", "max_per_order")
@@ -207,7 +207,7 @@ class SeatGridForm(forms.Form):
 
 
 @admin.register(Event)
-class EventAdmin(DateHierarchyGuardMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class EventAdmin(BadInputAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = EventAdminForm
     inlines = [TicketTypeInline]
     list_display = ("title", "venue", "starts_at", "status", "sale_mode", "capacity", "booked")

@@ -1,5 +1,7 @@
+from django.contrib.admin import widgets
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 
 
 class ReadOnlyAdminMixin:
@@ -31,8 +33,35 @@ class DateHierarchyChangeList(ChangeList):
             raise IncorrectLookupParameters(error) from error
 
 
-class DateHierarchyGuardMixin:
-    """For a ModelAdmin with ``date_hierarchy``: see DateHierarchyChangeList."""
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    """Django's autocomplete widget, showing a submitted value that cannot be a key as no selection.
+
+    To label the selection, Django filters the related model by the submitted
+    value: re-showing a form whose ``venue`` was "abc" raised ValueError, a
+    500 instead of the form with its "Select a valid choice" error.
+    """
+
+    def optgroups(self, name, value, attr=None):
+        related = self.field.remote_field
+        key = related.model._meta.get_field(related.field_name)
+        return super().optgroups(name, [each for each in value if _is_key(key, each)], attr)
+
+
+def _is_key(field, value) -> bool:
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class BadInputAdminMixin:
+    """A ModelAdmin whose date drill-down and autocomplete fields answer bad input without a 500."""
 
     def get_changelist(self, request, **kwargs):
         return DateHierarchyChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

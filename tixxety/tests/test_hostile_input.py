@@ -239,6 +239,30 @@ def test_an_admin_date_drill_down_out_of_range_is_a_bad_filter(client, staff, qu
     assert response["Location"].endswith("?e=1")
 
 
+@pytest.mark.parametrize("venue", ["abc", "1.5", "%00"])
+def test_an_admin_form_with_a_venue_that_cannot_be_an_id_shows_its_error(client, admin, venue):
+    """The venue field autocompletes; Django's widget looked the bad value up to label it (ValueError)."""
+    client.force_login(admin)
+    body = {
+        "title": "Bad venue",
+        "slug": "bad-venue",
+        "venue": venue,
+        "starts_at_0": "2030-01-01",
+        "starts_at_1": "20:00:00",
+        "ends_at_0": "2030-01-01",
+        "ends_at_1": "23:00:00",
+        "status": "draft",
+        "sale_mode": "direct",
+        "ticket_types-TOTAL_FORMS": "0",
+        "ticket_types-INITIAL_FORMS": "0",
+    }
+
+    response = client.post("/admin/events/event/add/", body)
+
+    assert response.status_code == 200
+    assert "venue" in response.context["adminform"].form.errors
+
+
 # --- unknown /api/ routes and CSRF --------------------------------------------------------------------
 
 
