@@ -1,8 +1,11 @@
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from rest_framework import serializers
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from accounts.models import User
+from accounts.tokens import RefreshToken
 
 LOCATION_FIELDS = {
     "latitude": serializers.FloatField(min_value=-90, max_value=90, allow_null=True, required=False),
@@ -74,6 +77,23 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
             raise serializers.ValidationError({"email": ["This field is required."]}, code="required")
         attrs["email"] = email.strip().lower()
         return super().validate(attrs)
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """``{refresh}`` → ``{access}``, with the claims checked (``accounts.tokens``).
+
+    simplejwt reads the token's user with ``objects.get``: a refresh token of a
+    user deleted since was a 500. It is the 401 an inactive user gets.
+    """
+
+    token_class = RefreshToken
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            message = self.error_messages["no_active_account"]
+            raise AuthenticationFailed(message, "no_active_account") from None
 
 
 class TokenPairSerializer(serializers.Serializer):

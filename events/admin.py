@@ -36,7 +36,7 @@ from events.services import (
     venue_delete,
     venue_update,
 )
-from tixxety.admin_mixins import ReadOnlyAdminMixin, ServiceErrorsMixin, adopt_created
+from tixxety.admin_mixins import BadInputAdminMixin, ReadOnlyAdminMixin, ServiceErrorsMixin, adopt_created
 from tixxety.exceptions import DomainError
 
 # --- venues -----------------------------------------------------------------
@@ -154,7 +154,7 @@ class SeatGridForm(forms.Form):
 
 
 @admin.register(Event)
-class EventAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class EventAdmin(BadInputAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = EventAdminForm
     inlines = [TicketTypeInline]
     list_display = ("title", "venue", "starts_at", "status", "sale_mode", "capacity", "booked")

@@ -33,7 +33,6 @@ class VenueViewSet(viewsets.ModelViewSet):
     serializer_class = VenueSerializer
     permission_classes = [IsAdminRoleOrReadOnly]
     http_method_names = WRITE_METHODS
-    lookup_value_regex = r"\d+"
 
     def perform_create(self, serializer):
         serializer.instance = services.venue_create(**serializer.validated_data)
@@ -57,7 +56,6 @@ class EventViewSet(
 
     permission_classes = [IsAdminRoleOrReadOnly]
     http_method_names = WRITE_METHODS
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.event_detail_list(user=self.request.user)
@@ -169,7 +167,6 @@ class TicketTypeViewSet(
 
     permission_classes = [IsAdminRoleOrReadOnly]
     http_method_names = WRITE_METHODS
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.ticket_type_visible_list(user=self.request.user)

@@ -39,12 +39,14 @@ class BookView(APIView):
     def post(self, request, event_id):
         reservation = BookSerializer.reservation_from(request.data)
         order = services.order_reserve(user=request.user, event_id=int(event_id), **reservation)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        data = OrderSerializer(order, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 def _order_data(order, request) -> dict:
-    """The order as its owner sees it, re-read with everything it needs in four queries."""
-    return OrderSerializer(selectors.orders_visible_to(request.user).get(pk=order.pk)).data
+    """The order as the requester sees it, re-read with everything it needs in four queries."""
+    order = selectors.orders_visible_to(request.user).get(pk=order.pk)
+    return OrderSerializer(order, context={"request": request}).data
 
 
 @extend_schema(parameters=[OrderFilterSerializer])
@@ -52,7 +54,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """A user's orders (staff: everyone's, filterable by status, event and user)."""
 
     serializer_class = OrderSerializer
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         orders = selectors.orders_visible_to(self.request.user)

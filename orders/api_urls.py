@@ -11,10 +11,10 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("payments", PaymentViewSet, basename="payment")
 
 urlpatterns = [
-    re_path(r"^events/(?P<event_id>\d+)/book/?$", BookView.as_view(), name="event-book"),
+    re_path(r"^events/(?P<event_id>[0-9]+)/book/?$", BookView.as_view(), name="event-book"),
     re_path(r"^cart/?$", CartView.as_view(), name="cart-detail"),
     re_path(r"^cart/items/?$", CartItemsView.as_view(), name="cart-item-list"),
-    re_path(r"^cart/items/(?P<item_id>\d+)/?$", CartItemView.as_view(), name="cart-item-detail"),
+    re_path(r"^cart/items/(?P<item_id>[0-9]+)/?$", CartItemView.as_view(), name="cart-item-detail"),
     re_path(r"^cart/checkout/?$", CartCheckoutView.as_view(), name="cart-checkout"),
     *router.urls,
 ]

@@ -25,8 +25,11 @@ def idempotent(view_method):
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        if not key.strip() or len(key) > 255:
-            raise ValidationError({HEADER: ["Use a non-empty key of at most 255 characters."]})
+        # Surrounding whitespace is not part of a header's value (RFC 9110 5.5),
+        # and gunicorn strips it already: the test client and others do not.
+        key = key.strip()
+        if not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
+            raise ValidationError({HEADER: ["Use 1 to 255 printable ASCII characters."]})
         body = request.data.dict() if hasattr(request.data, "dict") else request.data
         fingerprint = request_fingerprint(method=request.method, path=request.path, body=body)
         record = idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from orders.models import CartItem, Order, OrderLine, Payment
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
-from tickets.serializers import TicketSecretField
+from tickets.serializers import TicketSecretField, viewer_id
 
 MAX_QUANTITY = 100
 
@@ -54,7 +54,7 @@ class OrderTicketSerializer(serializers.ModelSerializer):
             "seat": ticket.seat.label if ticket.seat_id else None,
             "holder_name": ticket.holder_name,
             "status": str(ticket.status),
-            "secret": TicketSecretField.value_for(ticket),
+            "secret": TicketSecretField.value_for(ticket, viewer_id=viewer_id(self.context)),
             "checked_in_at": _datetime(ticket.checked_in_at),
         }
 
@@ -114,7 +114,8 @@ class OrderSerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, order: Order) -> dict:
-        line, ticket, payment = OrderLineSerializer(), OrderTicketSerializer(), PaymentSerializer()
+        line, payment = OrderLineSerializer(), PaymentSerializer()
+        ticket = OrderTicketSerializer(context=self.context)
         return {
             "id": order.pk,
             "code": order.code,

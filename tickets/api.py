@@ -9,7 +9,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from tickets import qr, selectors
 from tickets.models import Ticket
 from tickets.serializers import TicketSerializer
-from tixxety.exceptions import TicketVoid
+from tixxety.exceptions import TicketNotPaid, TicketVoid
 
 # The image of a ticket never changes (its secret is fixed), so browsers may
 # keep it a while. A copy kept after the ticket is voided scans as void at the
@@ -18,7 +18,10 @@ QR_MAX_AGE = 60 * 60
 
 ERROR_RESPONSES = {
     404: OpenApiResponse(description="No such ticket among yours."),
-    409: OpenApiResponse(description='The ticket is void: `{"code": "ticket_void"}`.'),
+    409: OpenApiResponse(
+        description='The ticket is not valid: void (`{"code": "ticket_void"}`) or its order is not paid yet '
+        '(`{"code": "ticket_not_paid"}`).'
+    ),
 }
 
 
@@ -44,7 +47,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """The signed-in user's tickets, every status, and their QR codes. Staff get no wider view."""
 
     serializer_class = TicketSerializer
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return selectors.tickets_of(self.request.user)
@@ -56,7 +58,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], url_path="qr.png", content_negotiation_class=JSONErrorsNegotiation)
     def qr_png(self, request, pk=None):
-        """The ticket's secret as a QR code to show at the door. Void tickets have none (409)."""
+        """The ticket's secret as a QR code to show at the door. Only a valid (paid) ticket has one."""
         return _image(qr.qr_png(_scannable(self.get_object()).secret), "image/png")
 
     @extend_schema(
@@ -66,17 +68,20 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], url_path="qr.svg", content_negotiation_class=JSONErrorsNegotiation)
     def qr_svg(self, request, pk=None):
-        """The ticket's secret as a QR code, scalable for print. Void tickets have none (409)."""
+        """The ticket's secret as a QR code, scalable for print. Only a valid (paid) ticket has one."""
         return _image(qr.qr_svg(_scannable(self.get_object()).secret), "image/svg+xml")
 
 
 def _scannable(ticket: Ticket) -> Ticket:
-    """Refuse a void ticket's code: a product should not show a code the door will turn away.
+    """Refuse the code of a ticket that is not valid: the door would turn it away.
 
-    Reserved tickets keep theirs: paying makes the same secret valid.
+    A reserved ticket gets its code once its order is paid (the same secret);
+    a void ticket never again.
     """
     if ticket.status == Ticket.Status.VOID:
         raise TicketVoid()
+    if ticket.status != Ticket.Status.VALID:
+        raise TicketNotPaid()
     return ticket
 
 

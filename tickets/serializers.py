@@ -5,19 +5,30 @@ from rest_framework import serializers
 from tickets.models import Ticket
 
 
+def viewer_id(context: dict) -> int | None:
+    """The id of the user a serializer's output is for (``context["request"]``), if any."""
+    return getattr(getattr(context.get("request"), "user", None), "pk", None)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class TicketSecretField(serializers.Field):
-    """The QR payload; withheld (null) once the ticket is void, like its QR image."""
+    """The QR payload, shown only to the ticket's owner; null for anyone else and once void.
+
+    Staff list every order, but the secret is the admission itself: whoever
+    holds it can get in. Without a request in the context nobody is the owner.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, ticket) -> str | None:
-        return self.value_for(ticket)
+        return self.value_for(ticket, viewer_id=viewer_id(self.context))
 
     @staticmethod
-    def value_for(ticket) -> str | None:
-        return None if ticket.status == Ticket.Status.VOID else ticket.secret
+    def value_for(ticket, *, viewer_id: int | None) -> str | None:
+        if ticket.status == Ticket.Status.VOID or viewer_id is None or ticket.order.user_id != viewer_id:
+            return None
+        return ticket.secret
 
 
 class TicketOrderSerializer(serializers.Serializer):

@@ -9,3 +9,6 @@ class TixxetyConfig(AppConfig):
 
     def ready(self):
         from tixxety import checks  # noqa: F401  (registers the system checks)
+        from tixxety.api.ascii_integers import require_ascii_integers
+
+        require_ascii_integers()

@@ -119,6 +119,11 @@ class IdempotencyInFlight(Conflict):
     default_detail = "A request with this Idempotency-Key is still being processed."
 
 
+class TicketNotPaid(Conflict):
+    code = "ticket_not_paid"
+    default_detail = "This ticket's order is not paid yet, so it has no QR code."
+
+
 class TicketVoid(Conflict):
     code = "ticket_void"
     default_detail = (

@@ -6,6 +6,7 @@ variables below (see README.md, "Configuration"). With ``DEBUG`` off the
 process refuses to start on the development ``SECRET_KEY``.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,18 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of CIDR networks, or ``*`` for any address."""
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            if network != "*":
+                ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network such as 10.0.0.0/8.") from None
+    return networks
 
 
 # --- Core -------------------------------------------------------------------
@@ -82,6 +95,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "tixxety.logs.RequestIdMiddleware",
+    "tixxety.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -208,6 +222,8 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.TokenRefreshSerializer",
     "UPDATE_LAST_LOGIN": False,
 }
 # How long an API request may trust a cached user row; every save drops it sooner.
@@ -215,7 +231,19 @@ USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 
 # --- API --------------------------------------------------------------------
 
+# DRF's browsable HTML pages: a development aid that production serves as JSON.
+API_BROWSABLE = env_bool("API_BROWSABLE", DEBUG)
+
 REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if API_BROWSABLE else []),
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "tixxety.api.parsers.JSONParser",
+        "tixxety.api.parsers.FormParser",
+        "tixxety.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.CachedUserJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -296,7 +324,12 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /metrics answers only these client networks, and only with
+# `Authorization: Bearer <METRICS_TOKEN>` when that is set (tixxety/metrics.py).
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", "*" if DEBUG else "127.0.0.0/8,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "tixxety.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

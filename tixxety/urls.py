@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tixxety import views
+from tixxety import metrics, views
 
 api_patterns = [
     path("", include("accounts.api_urls")),
@@ -13,14 +13,14 @@ api_patterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", views.OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     # Unknown API routes answer in JSON, in DEBUG too (Django's debug 404 is HTML).
-    re_path(r"", views.page_not_found),
+    re_path(r"", views.api_not_found),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", views.HealthView.as_view(), name="healthz"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/", include(api_patterns)),
 ]
 

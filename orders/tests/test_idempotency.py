@@ -80,7 +80,7 @@ def test_pay_with_a_key_charges_once(customer_api, customer, sale):
     assert Payment.objects.filter(order=order).count() == 1
 
 
-@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
+@pytest.mark.parametrize("key", ["", "   ", "\t", "k" * 256, "k\x00k", "line\nbreak", "cl\u00e9"])
 def test_unusable_keys_are_400(customer_api, sale, key):
     event, regular = sale
 
@@ -89,6 +89,19 @@ def test_unusable_keys_are_400(customer_api, sale, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["errors"]
     assert not Order.objects.exists()
+
+
+def test_whitespace_around_a_key_is_not_part_of_it(customer_api, sale):
+    """As HTTP says and gunicorn does (it strips header values); the test client sends them as given."""
+    event, regular = sale
+    body = {"ticket_type": regular.pk, "quantity": 1}
+
+    first = _book(customer_api, event, body, "order-7")
+    padded = _book(customer_api, event, body, "  order-7\t")
+
+    assert (first.status_code, padded.status_code) == (201, 201)
+    assert padded["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
 
 
 def test_a_key_still_in_flight_is_409(customer_api, customer, sale):

@@ -207,6 +207,43 @@ def test_staff_see_and_filter_all_orders(staff_api, staff, reserved, sale):
     assert staff_api.get("/api/orders", {"status": "bogus"}).status_code == 400
 
 
+def test_a_ticket_secret_is_shown_only_to_its_owner(customer_api, staff_api, staff, reserved, sale):
+    """Staff see every order, but a ticket's secret is the admission itself: it is its owner's alone."""
+    paid = _pay(customer_api, reserved).json()
+    own = order_reserve(user=staff, event_id=sale[0].pk, items=[(sale[1].pk, 1)])
+    secret_of = dict(Ticket.objects.values_list("pk", "secret"))
+    customer_secrets = set(reserved.tickets.values_list("secret", flat=True))
+
+    by_owner = customer_api.get(f"/api/orders/{reserved.pk}").json()
+    staff_responses = [
+        staff_api.get(f"/api/orders/{reserved.pk}"),
+        staff_api.get("/api/orders"),
+        staff_api.get("/api/orders", {"user": reserved.user_id}),
+        staff_api.post(f"/api/orders/{reserved.pk}/refund"),
+    ]
+    staff_list = {o["id"]: o for o in staff_responses[1].json()["results"]}
+
+    for shown in (paid, by_owner):
+        assert [t["secret"] for t in shown["tickets"]] == [secret_of[t["id"]] for t in shown["tickets"]]
+    assert [t["secret"] for t in staff_responses[0].json()["tickets"]] == [None, None]
+    assert [t["secret"] for t in staff_list[own.pk]["tickets"]] == [own.tickets.get().secret]
+    for response in staff_responses:
+        assert response.status_code == 200
+        assert not any(secret in response.content.decode() for secret in customer_secrets)
+
+
+def test_the_booking_response_shows_the_buyer_their_secrets(customer_api, customer, sale):
+    response = customer_api.post(
+        f"/api/events/{sale[0].pk}/book", {"ticket_type": sale[1].pk, "quantity": 2}, format="json"
+    )
+
+    assert response.status_code == 201
+    order = Order.objects.get(user=customer)
+    assert sorted(t["secret"] for t in response.json()["tickets"]) == sorted(
+        order.tickets.values_list("secret", flat=True)
+    )
+
+
 def test_customer_user_filter_is_ignored(customer_api, reserved):
     other = order_reserve(
         user=UserFactory(), event_id=reserved.event_id, items=[(reserved.lines.get().ticket_type_id, 1)]

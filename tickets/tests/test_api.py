@@ -186,13 +186,25 @@ def test_qr_svg_is_an_svg_document_of_the_secret(customer_api, customer):
     assert _decode_svg(response.content) == ticket.secret
 
 
-def test_reserved_ticket_has_its_qr_code(customer_api, customer):
-    """Paying turns the same secret valid, so an unpaid ticket already shows its code."""
-    ticket = _ticket(customer)
+@pytest.mark.parametrize("image", ["qr.png", "qr.svg"])
+def test_reserved_ticket_gets_its_qr_code_only_once_paid(customer_api, customer, image):
+    """The door turns an unpaid ticket away, so its code is not shown until the order is paid."""
+    order = _reserve(customer)
+    ticket = order.tickets.get()
 
-    response = customer_api.get(f"/api/tickets/{ticket.pk}/qr.png")
+    unpaid = customer_api.get(f"/api/tickets/{ticket.pk}/{image}")
+    order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+    paid = customer_api.get(f"/api/tickets/{ticket.pk}/{image}")
 
-    assert response.status_code == 200 and _decode_png(response.content) == ticket.secret
+    assert unpaid.status_code == 409
+    assert unpaid["Content-Type"] == "application/json"
+    assert unpaid.json() == {
+        "detail": "This ticket's order is not paid yet, so it has no QR code.",
+        "code": "ticket_not_paid",
+    }
+    assert paid.status_code == 200
+    decode = _decode_png if image == "qr.png" else _decode_svg
+    assert decode(paid.content) == ticket.secret
 
 
 def test_qr_is_served_whatever_the_client_accepts(customer_api, customer):

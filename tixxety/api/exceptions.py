@@ -4,11 +4,13 @@ Every error is ``{"detail": str, "code": str}``; validation errors add
 DRF's field map under ``errors``; unexpected exceptions are logged with the
 request id and answered with a 500 that carries that id and nothing else;
 a database that is unreachable or gave up on a transaction gives a 503 with
-``Retry-After``.
+``Retry-After``; a request Django refuses as suspicious (too many form
+fields or files) gives a 400, logged as a warning without a traceback.
 """
 
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from rest_framework import exceptions, status
@@ -40,6 +42,12 @@ def exception_handler(exc, context):
         return Response(error_body(exc.detail, exc.code), status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, SuspiciousOperation):
+        # Raised while DRF parses a form body: DATA_UPLOAD_MAX_NUMBER_FIELDS and
+        # its kin (an oversized body is refused earlier, by RequestGuardMiddleware).
+        # Django's message names the limit and nothing of the request.
+        logger.warning("Refused a request: %s", exc)
+        return Response(error_body(str(exc), "bad_request"), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OperationalError):
         # A lost connection (the database restarted), a deadlock or a
         # serialization failure: the transaction rolled back; retrying is right.
