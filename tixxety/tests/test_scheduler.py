@@ -76,7 +76,7 @@ def test_scheduler_stands_by_while_another_holds_the_lock(keeper, redis_client, 
     redis_client.set(keeper.name, b"another-scheduler", px=10_000)
 
     wait_until(lambda: keeper.jobs_paused, timeout=5)
-    time.sleep(0.15)  # a run already handed to the executor may still land
+    time.sleep(0.3)  # a run already handed to the executor may still land
     enqueued = sends()
     time.sleep(0.6)
     assert sends() == enqueued, "a standby scheduler enqueued"

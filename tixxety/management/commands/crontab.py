@@ -40,8 +40,10 @@ class Command(CrontabCommand):
         )
         try:
             self.stdout.write("Acquiring lock…")
-            while not keeper.try_acquire():
-                time.sleep(lock_settings.LOCK_REFRESH_INTERVAL)
+            if not keeper.try_acquire():
+                self.stdout.write("Another scheduler holds the lock: waiting as a standby.")
+                while not keeper.try_acquire():
+                    time.sleep(lock_settings.LOCK_REFRESH_INTERVAL)
             keeper.schedule(every_seconds=lock_settings.LOCK_REFRESH_INTERVAL)
             self.stdout.write(self.style.SUCCESS("Starting scheduler…"))
             scheduler.start()
