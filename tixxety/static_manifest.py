@@ -9,14 +9,16 @@ fine. The deploy check and ``/healthz`` both ask ``static_files_problem``.
 import functools
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 
 
 def static_files_problem() -> str | None:
-    """What is wrong with the collected static files, or None (also for a storage without a manifest)."""
+    """What is wrong with the collected static files, or None (also when no manifest is read)."""
     storage = staticfiles_storage
-    if not isinstance(storage, ManifestFilesMixin):
+    if settings.DEBUG or not isinstance(storage, ManifestFilesMixin):
+        # With DEBUG on the manifest storage links the unhashed names (`make run` needs no collectstatic).
         return None
     manifest = storage.manifest_name
     if storage.read_manifest() is None:

@@ -60,6 +60,14 @@ def test_deploy_check_names_a_collected_file_that_disappeared(manifest_storage, 
     assert f"missing from STATIC_ROOT, e.g. {hashed.name}" in message
 
 
+def test_static_files_are_not_judged_with_debug_on(manifest_storage, settings, api_client):
+    """With DEBUG the manifest storage links unhashed names: pages work without collectstatic."""
+    settings.DEBUG = True
+
+    assert error_messages() == []
+    assert api_client.get("/healthz").json()["checks"]["static"] == "ok"
+
+
 def test_deploy_check_is_silent_for_a_storage_without_manifest():
     # conftest's plain StaticFilesStorage, as in development.
     assert error_messages() == []
