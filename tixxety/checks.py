@@ -1,6 +1,8 @@
 import dramatiq
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 from dramatiq.brokers.stub import StubBroker
+
+from tixxety.static_manifest import static_files_problem
 
 
 @register(deploy=True)
@@ -12,6 +14,20 @@ def check_broker_is_shared(app_configs, **kwargs):
                 "Background jobs use the in-memory development broker.",
                 hint="Set REDIS_URL (or DRAMATIQ_BROKER_URL) so workers and web processes share a broker.",
                 id="tixxety.W001",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def check_static_files_collected(app_configs, **kwargs):
+    """Without ``collectstatic`` the manifest storage turns every HTML page into a 500."""
+    if problem := static_files_problem():
+        return [
+            Error(
+                f"Static files are not collected: {problem}.",
+                hint="Run `manage.py collectstatic --noinput` at build or deploy time (the Dockerfile does).",
+                id="tixxety.E001",
             )
         ]
     return []

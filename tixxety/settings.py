@@ -83,8 +83,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_dramatiq",
-    "dramatiq_crontab",
+    # Before dramatiq_crontab: tixxety's `crontab` command replaces the library's.
     "tixxety",
+    "dramatiq_crontab",
     "accounts",
     "events",
     "tickets",
@@ -291,7 +292,7 @@ RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
 # --- Static files, mail ------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tixxety.health import failing, run_checks
+from tixxety.health import failing, run_checks, verdict
 
 
 def home(request):
@@ -19,7 +19,7 @@ def home(request):
 
 
 class HealthView(APIView):
-    """200 when the database, cache and broker answer; 503 naming those that do not."""
+    """200 when every check passes; 503 naming those that fail, with status "error" or "degraded"."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -34,20 +34,17 @@ class HealthView(APIView):
                 },
             )
         },
-        summary="Health of the database, cache and broker",
+        summary="Health of the database, cache, broker, static files and expiry sweep",
     )
     def get(self, request):
         checks = run_checks()
         down = failing(checks)
-        if down:
-            body = {
-                "status": "error",
-                "detail": f"Unavailable: {', '.join(down)}",
-                "code": "unhealthy",
-                "checks": checks,
-            }
-            return Response(body, status=503)
-        return Response({"status": "ok", "checks": checks})
+        status = verdict(down)
+        if status == "ok":
+            return Response({"status": "ok", "checks": checks})
+        label, code = ("Degraded", "degraded") if status == "degraded" else ("Unavailable", "unhealthy")
+        body = {"status": status, "detail": f"{label}: {', '.join(down)}", "code": code, "checks": checks}
+        return Response(body, status=503)
 
 
 class OfflineRedocView(SpectacularRedocView):

@@ -30,11 +30,24 @@ def _manage(*args, **env):
     )
 
 
-def test_check_deploy_is_clean_under_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
+    env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)}
+    collected = _manage("collectstatic", "--noinput", **env)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_collectstatic(tmp_path):
+    """Every HTML page would be a 500 (missing manifest entry): the deploy check must say so."""
+    result = _manage("check", "--deploy", **PRODUCTION_ENV, STATIC_ROOT=str(tmp_path))
+
+    assert result.returncode != 0
+    assert "tixxety.E001" in result.stderr
+    assert "no staticfiles.json in STATIC_ROOT" in result.stderr
 
 
 def test_production_refuses_the_development_secret_key():
