@@ -47,7 +47,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.tickets_of(self.request.user)
+        return selectors.ticket_list(user=self.request.user)
 
     @extend_schema(
         summary="QR code of a ticket (PNG)",

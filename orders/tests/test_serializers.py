@@ -49,7 +49,7 @@ def rendered(data) -> bytes:
 
 
 def assert_same_as_generic(order, user):
-    order = selectors.orders_visible_to(user).get(pk=order.pk)
+    order = selectors.order_get(user=user, order_id=order.pk)
     assert rendered(OrderSerializer(order).data) == rendered(GenericOrder(order).data)
 
 
