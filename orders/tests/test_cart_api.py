@@ -1,9 +1,7 @@
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -529,58 +527,36 @@ def test_cart_lists_in_constant_queries(customer_api, django_assert_max_num_quer
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_additions_of_one_user_merge_into_one_line():
+def test_concurrent_additions_of_one_user_merge_into_one_line(race):
+    # given a user without a cart
     user = UserFactory()
     _, types = on_sale_event(Regular=80)
     TicketType.objects.filter(pk=types["Regular"].pk).update(max_per_order=50)
-    barrier = threading.Barrier(8)
-    errors = []
 
-    def add():
-        try:
-            barrier.wait()
-            services.cart_add_item(user=user, ticket_type_id=types["Regular"].pk, quantity=2)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    # when eight additions of two tickets arrive at once
+    results = race(
+        *[lambda: services.cart_add_item(user=user, ticket_type_id=types["Regular"].pk, quantity=2)] * 8
+    )
 
-    threads = [threading.Thread(target=add) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    # then one cart with one line of sixteen
+    assert not [r for r in results if isinstance(r, Exception)]
     assert Cart.objects.filter(user=user).count() == 1
     assert list(CartItem.objects.values_list("quantity", flat=True)) == [16]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_checkouts_of_one_cart_reserve_once():
+def test_concurrent_checkouts_of_one_cart_reserve_once(race):
+    # given a cart of three tickets
     user = UserFactory()
     _, types = on_sale_event(Regular=80)
     services.cart_add_item(user=user, ticket_type_id=types["Regular"].pk, quantity=3)
-    barrier = threading.Barrier(4)
-    outcomes = []
 
-    def checkout():
-        try:
-            barrier.wait()
-            services.cart_checkout(user=user)
-            outcomes.append("ordered")
-        except Exception as exc:  # collected and asserted below
-            outcomes.append(getattr(exc, "code", repr(exc)))
-        finally:
-            connection.close()
+    # when four checkouts of it arrive at once
+    results = race(*[lambda: services.cart_checkout(user=user)] * 4)
 
-    threads = [threading.Thread(target=checkout) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["cart_empty", "cart_empty", "cart_empty", "ordered"]
+    # then one order; the others find the cart already empty
+    outcomes = sorted("ordered" if isinstance(r, Order) else getattr(r, "code", repr(r)) for r in results)
+    assert outcomes == ["cart_empty", "cart_empty", "cart_empty", "ordered"]
     assert Order.objects.count() == 1 and Ticket.objects.count() == 3
     assert _counters(types["Regular"]) == [(3, 0)]

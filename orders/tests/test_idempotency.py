@@ -6,15 +6,8 @@ from django.utils import timezone
 from orders.models import IdempotencyRecord, Order, Payment
 from orders.services import order_reserve
 from orders.services.idempotency import idempotency_purge
-from orders.tests.factories import on_sale_event
 
 pytestmark = pytest.mark.usefixtures("invariants")
-
-
-@pytest.fixture
-def sale():
-    event, types = on_sale_event(Regular=10)
-    return event, types["Regular"]
 
 
 def _book(api, event, body, key):

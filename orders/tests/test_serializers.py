@@ -20,7 +20,7 @@ from orders.services import order_pay, order_refund, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invariants")]
 
 GENERIC = serializers.ModelSerializer.to_representation
 
@@ -73,9 +73,8 @@ def test_a_seated_paid_order_with_a_checked_in_ticket(customer):
     assert_same_as_generic(order, customer)
 
 
-def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff):
-    _, types = on_sale_event(Regular=10)
-    order = order_reserve(user=customer, event_id=types["Regular"].event_id, items=[(types["Regular"].pk, 3)])
+def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff, sale):
+    order = order_reserve(user=customer, event_id=sale.event.pk, items=[(sale.regular.pk, 3)])
     order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
     order_refund(order_id=order.pk, by=staff)
 
