@@ -184,8 +184,8 @@ def test_mark_paid_records_a_manual_payment_by_staff(client, staff, customer):
     assert order.status == Order.Status.PAID and order.paid_at
     payment = order.payments.get()
     assert (payment.kind, payment.status, payment.provider, payment.reference) == (
-        "charge",
-        "succeeded",
+        Payment.Kind.CHARGE,
+        Payment.Status.SUCCEEDED,
         "manual",
         "admin",
     )
@@ -274,7 +274,7 @@ def test_refund_refunds_a_paid_order_and_refuses_a_reserved_one(client, admin, c
     sold.refresh_from_db()
     assert sold.status == Order.Status.REFUNDED
     refund = sold.payments.get(kind=Payment.Kind.REFUND)
-    assert (refund.amount, refund.status, refund.created_by) == (sold.total, "succeeded", admin)
+    assert (refund.amount, refund.status, refund.created_by) == (sold.total, Payment.Status.SUCCEEDED, admin)
     assert counters(types["Regular"]) == (1, 0)
     assert Order.objects.get(pk=reserved.pk).status == Order.Status.RESERVED
 

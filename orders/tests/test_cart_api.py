@@ -208,7 +208,7 @@ def test_cart_refuses_a_second_currency(customer_api):
     assert CartItem.objects.count() == 1
 
 
-@pytest.mark.parametrize("status", ["draft", "deactivated", "cancelled"])
+@pytest.mark.parametrize("status", [Event.Status.DRAFT, Event.Status.DEACTIVATED, Event.Status.CANCELLED])
 def test_cart_takes_only_published_events(customer_api, status):
     event, types = on_sale_event(Regular=10)
     Event.objects.filter(pk=event.pk).update(status=status)

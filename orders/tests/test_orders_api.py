@@ -78,7 +78,12 @@ def test_paying_twice_is_409_and_charges_once(customer_api, reserved):
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert _untouched(reserved) == paid
-    assert paid == (Order.Status.PAID, [Ticket.Status.VALID] * 2, [(0, 2)], [("charge", "succeeded")])
+    assert paid == (
+        Order.Status.PAID,
+        [Ticket.Status.VALID] * 2,
+        [(0, 2)],
+        [(Payment.Kind.CHARGE, Payment.Status.SUCCEEDED)],
+    )
 
 
 def test_paying_an_expired_reservation_is_409_and_stock_is_back(customer_api, reserved, sale):
