@@ -1,7 +1,11 @@
-"""Fixtures shared by every app's tests: API clients per role, broker and worker."""
+"""Fixtures shared by every app's tests: API clients per role, broker and worker, a sale,
+the race harness and the invariants check."""
 
 import os
 import shutil
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
 
 import dramatiq
 import pytest
@@ -13,6 +17,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from events.models import Event, TicketType
+from orders.tests.factories import on_sale_event
 from tixxety.api.throttling import ScopedRateThrottleWithFallback
 from tixxety.jobs import import_task_modules
 
@@ -143,6 +149,55 @@ def cache_down(settings):
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
         }
     }
+
+
+class Sale(NamedTuple):
+    event: Event
+    regular: TicketType
+
+
+SALE_CAPACITY = 10
+
+
+@pytest.fixture
+def sale(db) -> Sale:
+    """A published event on direct sale with one 'Regular' type of SALE_CAPACITY tickets at 25.00 USD."""
+    event, types = on_sale_event(Regular=SALE_CAPACITY)
+    return Sale(event, types["Regular"])
+
+
+def run_together(*jobs: Callable[[], object]) -> list:
+    """Run the callables at the same moment, each in its own thread; their results, or what they raised.
+
+    A barrier releases the threads together so that their transactions
+    overlap. Each thread has its own database connection (Django opens one
+    per thread) and closes it, so use it under ``django_db(transaction=True)``
+    on PostgreSQL: the threads see only committed rows.
+    """
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(index: int, job: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[index] = job()
+        except Exception as error:  # every outcome is the test's to assert
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture
+def race() -> Callable[..., list]:
+    """``race(job, job, ...)``: see ``run_together``."""
+    return run_together
 
 
 def check_inventory_invariants() -> None:

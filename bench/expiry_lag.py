@@ -54,7 +54,7 @@ def main() -> int:
     from dramatiq.brokers.stub import StubBroker
 
     from accounts.models import User
-    from events.models import Venue
+    from events.models import Event, Venue
     from events.services import event_create
     from orders.models import Order
     from orders.services import order_reserve
@@ -67,7 +67,8 @@ def main() -> int:
     starts = timezone.now() + timedelta(days=30)
     event = event_create(
         title=f"Expiry bench {run}", venue=venue, starts_at=starts, ends_at=starts + timedelta(hours=2),
-        status="published", ticket_types=[{"name": "Any", "price": "1.00", "capacity": args.orders}],
+        status=Event.Status.PUBLISHED,
+        ticket_types=[{"name": "Any", "price": "1.00", "capacity": args.orders}],
     )  # fmt: skip
     ticket_type = event.ticket_types.get()
     password = make_password(None)

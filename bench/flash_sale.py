@@ -35,11 +35,11 @@ run (the default)
     set up again before the next run.
 
 ``--ceiling``
-    After the run, runs ``pgbench`` with a transaction shaped like the
-    reserve service (SELECT the event's ticket types with the event, then
-    BEGIN, INSERT order, line and ticket, the conditional UPDATE of the
-    ticket type last, COMMIT) on the
-    ceiling ticket type at the same concurrency (``--ceiling-clients`` to
+    After the run, runs ``pgbench`` with the reserve service's transaction,
+    built from the service's own statements (SELECT the event's ticket types
+    with the event and venue, then BEGIN, INSERT order, line and ticket, the
+    conditional UPDATE of the ticket type last, COMMIT), on the ceiling
+    ticket type at the same concurrency (``--ceiling-clients`` to
     change it; capped to the free connections under ``max_connections``):
     what PostgreSQL alone does on this machine. Prints its tps and the
     app/ceiling ratio, then deletes the rows it inserted. The app also
@@ -89,27 +89,41 @@ example (server already running on :8000, same environment):
   %(prog)s --cleanup
 A run sells the event out: --setup again before the next run."""
 
-# The reserve service's transaction (orders/services/reservation_sql.py), one ticket.
-# The order code is unique and at most 16 characters; "PB-" marks rows pgbench wrote.
-PGBENCH_SCRIPT = """\
-SELECT tt.id, tt.event_id, tt.name, tt.price, tt.currency, tt.capacity, tt.max_per_order, tt.reserved_count,
-    tt.sold_count, EXISTS (SELECT 1 FROM events_seat s WHERE s.ticket_type_id = tt.id),
-    e.id, e.title, e.starts_at, e.ends_at, e.status, e.sale_mode, e.hold_minutes
-  FROM events_tickettype tt JOIN events_event e ON e.id = tt.event_id WHERE tt.event_id = :ev;
-BEGIN;
-INSERT INTO orders_order (code, status, source, total, currency, expires_at, created_at, updated_at,
-    event_id, user_id)
-  VALUES ('PB-' || substr(md5(random()::text), 1, 13), 'reserved', 'direct', 25.00, 'USD',
-    now() + interval '1 day', now(), now(), :ev, :uid)
-  RETURNING id AS order_id \\gset
-INSERT INTO orders_orderline (quantity, unit_price, order_id, ticket_type_id)
-  VALUES (1, 25.00, :order_id, :tt);
-INSERT INTO tickets_ticket (holder_name, secret, status, created_at, order_id, ticket_type_id)
-  VALUES ('pgbench', md5(random()::text) || md5(random()::text), 'reserved', now(), :order_id, :tt);
-UPDATE events_tickettype SET reserved_count = reserved_count + 1
-  WHERE id = :tt AND reserved_count + sold_count + 1 <= capacity;
-COMMIT;
-"""
+# What pgbench writes for one booking, column by column, into the reserve service's own
+# INSERT statements (see pgbench_script). The order code is unique and at most 16
+# characters; "PB-" marks rows pgbench wrote.
+PGBENCH_VALUES = {
+    "orders_order": {
+        "code": "'PB-' || substr(md5(random()::text), 1, 13)",
+        "user_id": ":uid",
+        "event_id": ":ev",
+        "status": "'{order_reserved}'",
+        "source": "'{order_direct}'",
+        "total": "25.00",
+        "currency": "'USD'",
+        "expires_at": "now() + interval '1 day'",
+        "created_at": "now()",
+        "updated_at": "now()",
+        "paid_at": "NULL",
+    },
+    "orders_orderline": {
+        "order_id": ":order_id",
+        "ticket_type_id": ":tt",
+        "quantity": "1",
+        "unit_price": "25.00",
+    },
+    "tickets_ticket": {
+        "order_id": ":order_id",
+        "ticket_type_id": ":tt",
+        "seat_id": "NULL",
+        "holder_name": "'pgbench'",
+        "secret": "md5(random()::text) || md5(random()::text)",
+        "status": "'{ticket_reserved}'",
+        "checked_in_at": "NULL",
+        "checked_in_by_id": "NULL",
+        "created_at": "now()",
+    },
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -479,7 +493,7 @@ def check_invariant(ticket_type_id: int, capacity: int, outcomes: list[Outcome])
 def measure_ceiling(ceiling: dict, clients: int, seconds: int) -> float | None:
     """Run pgbench on the ceiling ticket type, print and return its tps, then delete what it wrote."""
     clients = cap_clients(clients)
-    print(f"pgbench: {clients} clients, {seconds} s, reserve-shaped transaction; load {load_average()}")
+    print(f"pgbench: {clients} clients, {seconds} s, the reserve transaction; load {load_average()}")
     try:
         output = run_pgbench(ceiling, clients, seconds)
     finally:
@@ -511,6 +525,52 @@ def cap_clients(clients: int) -> int:
     return max(1, min(clients, free))
 
 
+def pgbench_script() -> str:
+    """The reserve service's transaction for one ticket, built from its own statements.
+
+    The sale read and the claim are ``orders.services.reservation_sql``'s
+    SQL, the inserts the fast-insert helper's, with pgbench variables and
+    ``PGBENCH_VALUES`` in place of the parameters, so the ceiling follows
+    the service when either changes.
+    """
+    from orders.models import Order, OrderLine
+    from orders.services import reservation_sql
+    from orders.services.reservation_sql import _insert_sql
+    from tickets.models import Ticket
+
+    statuses = {
+        "order_reserved": Order.Status.RESERVED,
+        "order_direct": Order.Source.DIRECT,
+        "ticket_reserved": Ticket.Status.RESERVED,
+    }
+
+    def insert(model, returning: str = ";") -> str:
+        sql, fields = _insert_sql(model, 1)
+        values = PGBENCH_VALUES[model._meta.db_table]
+        if missing := {f.attname for f in fields} - set(values):
+            sys.exit(f"bench/flash_sale.py: PGBENCH_VALUES lacks {model._meta.db_table} {sorted(missing)}")
+        return bind(sql, [values[f.attname].format(**statuses) for f in fields]) + returning
+
+    return "\n".join([
+        bind(reservation_sql.select_sql(), [":ev"]) + ";",
+        "BEGIN;",
+        insert(Order, returning=" \\gset order_"),  # pgbench keeps the new id as :order_id
+        insert(OrderLine),
+        insert(Ticket),
+        bind(reservation_sql.claim_sql(), ["1", ":tt", "1"]) + ";",
+        "COMMIT;",
+        "",
+    ])  # fmt: skip
+
+
+def bind(sql: str, values: list[str]) -> str:
+    """Put ``values`` (SQL text) in place of the statement's ``%s`` parameters, in order."""
+    parts = sql.split("%s")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{len(values)} values for {len(parts) - 1} parameters: {sql}")
+    return "".join(part + value for part, value in zip(parts, [*values, ""], strict=True))
+
+
 def run_pgbench(ceiling: dict, clients: int, seconds: int) -> str | None:
     """pgbench's stdout, or None (its error printed) when it failed."""
     program = next((p for p in map(shutil.which, PGBENCH_CANDIDATES) if p), None)
@@ -521,7 +581,7 @@ def run_pgbench(ceiling: dict, clients: int, seconds: int) -> str | None:
     variables = {"ev": ceiling["event_id"], "tt": ceiling["ticket_type_id"], "uid": ceiling["user_id"]}
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "reserve.sql"
-        script.write_text(PGBENCH_SCRIPT)
+        script.write_text(pgbench_script())
         command = [
             program, "-n", "-c", str(clients), "-j", str(min(2, clients)), "-T", str(seconds),
             "-f", str(script), *(f"-D{k}={v}" for k, v in variables.items()), *connection,

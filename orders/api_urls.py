@@ -1,7 +1,7 @@
 from django.urls import re_path
 
-from orders.api import BookView, OrderViewSet, PaymentViewSet
-from orders.cart_api import CartCheckoutView, CartItemsView, CartItemView, CartView
+from orders.api.cart import CartCheckoutView, CartItemsView, CartItemView, CartView
+from orders.api.orders import BookView, OrderViewSet, PaymentViewSet
 from tixxety.api.routers import OptionalSlashRouter
 
 app_name = "orders"

@@ -1,7 +1,7 @@
 """The transaction log as CSV, one shape for the admin and the API.
 
 Pass payments with ``order``, ``order__user`` and ``order__event`` selected
-(``selectors.payments_visible_to`` does), or every row costs three queries.
+(``selectors.payment_list`` does), or every row costs three queries.
 """
 
 import csv

@@ -8,7 +8,7 @@ from orders.models import CartItem, Order, OrderLine, Payment
 from tickets.models import Ticket
 
 
-def orders_visible_to(user) -> QuerySet:
+def order_list(*, user) -> QuerySet:
     """A user's own orders; staff see everyone's. Lines, tickets and payments prefetched."""
     orders = Order.objects.all() if user.is_staff_member else Order.objects.filter(user=user)
     return orders.select_related("event", "user").prefetch_related(
@@ -18,13 +18,18 @@ def orders_visible_to(user) -> QuerySet:
     )
 
 
-def payments_visible_to(user) -> QuerySet:
+def order_get(*, user, order_id: int) -> Order:
+    """One order of ``order_list``; Order.DoesNotExist for another user's (staff see every order)."""
+    return order_list(user=user).get(pk=order_id)
+
+
+def payment_list(*, user) -> QuerySet:
     """The transaction log: a user's own payments; staff see all."""
     payments = Payment.objects.select_related("order", "order__user", "order__event")
     return payments if user.is_staff_member else payments.filter(order__user=user)
 
 
-def cart_contents(user) -> dict:
+def cart_get(*, user) -> dict:
     """The user's cart as CartSerializer reads it, in one query; an empty cart when there is none."""
     items = list(
         CartItem.objects.filter(cart__user=user)

@@ -49,7 +49,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = TicketSerializer
 
     def get_queryset(self):
-        return selectors.tickets_of(self.request.user)
+        return selectors.ticket_list(user=self.request.user)
 
     @extend_schema(
         summary="QR code of a ticket (PNG)",

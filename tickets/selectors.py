@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from tickets.models import Ticket
 
 
-def tickets_of(user) -> QuerySet:
+def ticket_list(*, user) -> QuerySet:
     """The tickets of ``user``'s orders, every status, newest order first.
 
     Only the owner's: staff get no wider view here (check-in looks tickets up

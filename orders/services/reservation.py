@@ -110,22 +110,8 @@ def order_reserve(
                 ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
                 raise _sold_out(ticket_types[pk], event_types)
         send_on_commit(expire_order, order.pk, delay_ms=hold_seconds(event) * 1000)
-    _as_prefetched(order, lines=lines, tickets=tickets, payments=[])
+    reservation_sql.as_prefetched(order, lines=lines, tickets=tickets, payments=[])
     return order
-
-
-def _as_prefetched(order: Order, **related: list) -> None:
-    """Hand the caller the order with what was just written, as prefetch_related would.
-
-    Answering a booking then costs no second read of rows this transaction
-    created. This fills the cache the way ``prefetch_related_objects`` does.
-    """
-    order._prefetched_objects_cache = {}
-    for name, objects in related.items():
-        queryset = getattr(order, name).all()
-        queryset._result_cache = objects
-        queryset._prefetch_done = True
-        order._prefetched_objects_cache[name] = queryset
 
 
 def check_on_sale(event: Event, source: str) -> None:

@@ -81,6 +81,7 @@ def test_customers_cannot_reach_orders_payments_or_tickets(client, customer, pat
 
 
 def test_staff_list_orders_with_filters_and_search(client, staff, customer):
+    # given orders of two customers in several states
     jazz, jazz_types = on_sale_event(Regular=10)
     jazz.title = "Jazz Night"
     jazz.save()
@@ -94,6 +95,7 @@ def test_staff_list_orders_with_filters_and_search(client, staff, customer):
     def codes(params=None):
         return sorted(order.code for order in results(client, ORDERS, params))
 
+    # when staff filter and search the order list, then each view lists exactly the matching orders
     both = sorted([reserved.code, sold.code])
     assert codes() == both
     assert codes({"status__exact": "paid"}) == [sold.code]
@@ -110,6 +112,7 @@ def test_staff_list_orders_with_filters_and_search(client, staff, customer):
 
 
 def test_staff_see_an_order_with_its_lines_tickets_and_payments_but_no_secrets(client, staff, customer):
+    # given a paid order
     event, types = on_sale_event(Stalls=0)
     seats_generate(event=event, ticket_type=types["Stalls"], rows=1, seats_per_row=3)
     seats = Seat.objects.filter(label__in=["A1", "A2"])
@@ -118,8 +121,10 @@ def test_staff_see_an_order_with_its_lines_tickets_and_payments_but_no_secrets(c
     charge = order.payments.get()
     client.force_login(staff)
 
+    # when staff open it in the admin
     response = client.get(f"{ORDERS}{order.pk}/change/")
 
+    # then its lines, tickets and payments show, and no ticket secret
     assert response.status_code == 200
     assert not response.context["has_change_permission"]
     assert order.code in response.text and customer.email in response.text
@@ -165,19 +170,22 @@ def test_staff_are_offered_the_order_actions_but_not_delete(client, staff):
 
 
 def test_mark_paid_records_a_manual_payment_by_staff(client, staff, customer):
+    # given a reservation
     _, types = on_sale_event(Regular=10)
     order = reserve(customer, types["Regular"], 2)
     client.force_login(staff)
 
+    # when staff mark it paid
     response = run_action(client, "mark_paid", [order])
 
+    # then a manual payment by them is recorded and the tickets are valid
     assert messages_of(response) == [("success", "Marked 1 order paid.")]
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.paid_at
     payment = order.payments.get()
     assert (payment.kind, payment.status, payment.provider, payment.reference) == (
-        "charge",
-        "succeeded",
+        Payment.Kind.CHARGE,
+        Payment.Status.SUCCEEDED,
         "manual",
         "admin",
     )
@@ -220,13 +228,16 @@ def test_cancel_releases_a_reservation_and_repeating_it_does_nothing(client, sta
 
 
 def test_cancel_refuses_a_paid_order_but_cancels_the_others(client, staff, customer):
+    # given a paid and a reserved order
     _, types = on_sale_event(Regular=10, VIP=5)
     sold = paid(customer, types["VIP"], 2)
     reserved = reserve(customer, types["Regular"], 1)
     client.force_login(staff)
 
+    # when staff cancel both
     response = run_action(client, "cancel_orders", [sold, reserved])
 
+    # then the reserved one is cancelled and the paid one refused
     assert messages_of(response) == [
         (
             "error",
@@ -243,13 +254,16 @@ def test_cancel_refuses_a_paid_order_but_cancels_the_others(client, staff, custo
 
 
 def test_refund_refunds_a_paid_order_and_refuses_a_reserved_one(client, admin, customer):
+    # given a paid and a reserved order
     _, types = on_sale_event(Regular=10)
     sold = paid(customer, types["Regular"], 2)
     reserved = reserve(customer, types["Regular"], 1)
     client.force_login(admin)
 
+    # when an admin refunds both
     response = run_action(client, "refund_orders", [sold, reserved])
 
+    # then the paid one is refunded and the reserved one refused
     assert messages_of(response) == [
         (
             "error",
@@ -260,7 +274,7 @@ def test_refund_refunds_a_paid_order_and_refuses_a_reserved_one(client, admin, c
     sold.refresh_from_db()
     assert sold.status == Order.Status.REFUNDED
     refund = sold.payments.get(kind=Payment.Kind.REFUND)
-    assert (refund.amount, refund.status, refund.created_by) == (sold.total, "succeeded", admin)
+    assert (refund.amount, refund.status, refund.created_by) == (sold.total, Payment.Status.SUCCEEDED, admin)
     assert counters(types["Regular"]) == (1, 0)
     assert Order.objects.get(pk=reserved.pk).status == Order.Status.RESERVED
 
@@ -309,6 +323,7 @@ def _payment_log(customer):
 
 
 def test_staff_list_payments_with_filters_and_search(client, staff, customer):
+    # given charges and refunds of several orders
     kept, returned, declined = _payment_log(customer)
     manual = reserve(UserFactory(email="boxoffice@example.com"), kept.lines.get().ticket_type)
     order_pay(order_id=manual.pk, by=staff, provider="manual", token="receipt-0042")
@@ -317,6 +332,7 @@ def test_staff_list_payments_with_filters_and_search(client, staff, customer):
     def orders(params=None):
         return sorted(payment.order.code for payment in results(client, PAYMENTS, params))
 
+    # when staff filter and search the transaction log, then each view lists exactly the matching payments
     assert len(orders()) == 5
     assert orders({"kind__exact": "refund"}) == [returned.code]
     assert orders({"status__exact": "failed"}) == [declined.code]
@@ -332,15 +348,18 @@ def test_staff_list_payments_with_filters_and_search(client, staff, customer):
 
 
 def test_export_action_writes_a_header_and_one_row_per_selected_payment(client, staff, customer):
+    # given some payments
     kept, returned, _ = _payment_log(customer)
     selected = [kept.payments.get(), *returned.payments.order_by("created_at", "id")]
     client.force_login(staff)
 
+    # when staff export a selection of them
     response = client.post(
         PAYMENTS,
         {"action": "export_csv", "_selected_action": [payment.pk for payment in selected], "index": 0},
     )
 
+    # then the CSV has the header and one row per selected payment
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -388,6 +407,7 @@ def test_export_neutralises_cells_a_spreadsheet_would_run(client, staff):
 
 
 def test_staff_list_tickets_with_filters_and_search_never_showing_secrets(client, staff):
+    # given tickets of several orders
     jazz, jazz_types = on_sale_event(Regular=10)
     _, rock_types = on_sale_event(Regular=10)
     ada = paid(UserFactory(name="Ada Lovelace"), jazz_types["Regular"], 2)
@@ -398,6 +418,7 @@ def test_staff_list_tickets_with_filters_and_search_never_showing_secrets(client
     def ticket_ids(params=None):
         return sorted(ticket.pk for ticket in results(client, TICKETS, params))
 
+    # when staff filter and search the ticket list, then each view lists the matching tickets, never a secret
     ada_ids = sorted(ada.tickets.values_list("pk", flat=True))
     bob_ids = [bob.tickets.get().pk]
     assert ticket_ids() == sorted(ada_ids + bob_ids)

@@ -1,6 +1,6 @@
 import pytest
 
-from events.models import Seat, TicketType
+from events.models import Event, Seat, TicketType
 from events.services import seats_generate
 from orders.models import Order
 from orders.tests.factories import on_sale_event
@@ -11,6 +11,11 @@ pytestmark = pytest.mark.usefixtures("invariants")
 
 def _book(api, event, body, **headers):
     return api.post(f"/api/events/{event.pk}/book", body, format="json", **headers)
+
+
+def _nothing_booked() -> bool:
+    """No order and no ticket written (the invariants check then holds every counter at zero)."""
+    return not Order.objects.exists() and not Ticket.objects.exists()
 
 
 def test_book_by_quantity(customer_api, customer):
@@ -29,8 +34,10 @@ def test_book_by_quantity(customer_api, customer):
 
 
 def test_book_items_across_types(customer_api):
+    # given an event with two types
     event, types = on_sale_event(VIP=20, Regular=80)
 
+    # when one booking asks for both
     response = _book(
         customer_api,
         event,
@@ -42,6 +49,7 @@ def test_book_items_across_types(customer_api):
         },
     )
 
+    # then one order with a line per type
     assert response.status_code == 201
     assert sorted((line["name"], line["quantity"]) for line in response.json()["lines"]) == [
         ("Regular", 1),
@@ -83,6 +91,7 @@ def test_sold_out_is_409(customer_api):
 
     assert response.status_code == 409
     assert response.json() == {"detail": "Event is sold out", "code": "sold_out"}
+    assert Order.objects.count() == 1 and Ticket.objects.count() == 2
 
 
 def test_asking_for_more_than_is_left_says_how_many(customer_api):
@@ -91,13 +100,16 @@ def test_asking_for_more_than_is_left_says_how_many(customer_api):
     response = _book(customer_api, event, {"ticket_type": types["Regular"].pk, "quantity": 5})
 
     assert response.status_code == 409
-    assert response.json()["detail"] == "Only 3 'Regular' tickets left."
+    assert response.json() == {"detail": "Only 3 'Regular' tickets left.", "code": "not_enough_tickets"}
+    assert _nothing_booked()
 
 
 def test_multi_type_order_rolls_back_when_one_type_is_sold_out(customer_api):
+    # given one of the two types sold out
     event, types = on_sale_event(VIP=1, Regular=80)
     TicketType.objects.filter(pk=types["VIP"].pk).update(capacity=0)
 
+    # when a booking asks for both
     response = _book(
         customer_api,
         event,
@@ -109,11 +121,12 @@ def test_multi_type_order_rolls_back_when_one_type_is_sold_out(customer_api):
         },
     )
 
+    # then nothing is booked, not even the type that was left
     assert response.status_code == 409
-    assert response.json()["detail"] == "'VIP' is sold out"
+    assert response.json() == {"detail": "'VIP' is sold out", "code": "sold_out"}
     types["Regular"].refresh_from_db()
     assert types["Regular"].reserved_count == 0
-    assert not Order.objects.exists() and not Ticket.objects.exists()
+    assert _nothing_booked()
 
 
 @pytest.mark.parametrize(
@@ -141,8 +154,8 @@ def test_malformed_bookings_are_400_and_write_nothing(customer_api, body):
     response = customer_api.post(f"/api/events/{event.pk}/book", body, format="json")
 
     assert response.status_code == 400, response.json()
-    assert response.json()["detail"]
-    assert not Order.objects.exists()
+    assert response.json()["detail"] and response.json()["code"]
+    assert _nothing_booked()
 
 
 def test_over_max_per_order_is_400(customer_api):
@@ -153,13 +166,16 @@ def test_over_max_per_order_is_400(customer_api):
 
     assert response.status_code == 400
     assert response.json() == {"detail": "At most 4 'Regular' tickets per order.", "code": "max_per_order"}
+    assert _nothing_booked()
 
 
 def test_unknown_ticket_type_seat_or_event_is_404(customer_api):
+    # given a ticket type and a seat of another event
     event, types = on_sale_event(Regular=10)
     other_event, other_types = on_sale_event(Other=10)
     seats_generate(event=other_event, ticket_type=other_types["Other"], rows=1, seats_per_row=1)
 
+    # when bookings name them, or an event that does not exist
     unknown_type = _book(customer_api, event, {"ticket_type": 999999, "quantity": 1})
     foreign_type = _book(customer_api, event, {"ticket_type": other_types["Other"].pk, "quantity": 1})
     foreign_seat = _book(customer_api, event, {"seat_ids": [Seat.objects.get().pk]})
@@ -170,15 +186,20 @@ def test_unknown_ticket_type_seat_or_event_is_404(customer_api):
         "/api/events/abc/book", {"ticket_type": types["Regular"].pk, "quantity": 1}
     )
 
+    # then each is a 404 with its code and nothing is booked
     assert [
         r.status_code for r in (unknown_type, foreign_type, foreign_seat, unknown_event, malformed_event)
     ] == [404] * 5
-    assert unknown_type.json()["code"] == "ticket_type_not_found"
-    assert foreign_seat.json()["code"] == "seat_not_found"
-    assert not Order.objects.exists()
+    assert [r.json()["code"] for r in (unknown_type, foreign_type, foreign_seat)] == [
+        "ticket_type_not_found",
+        "ticket_type_not_found",
+        "seat_not_found",
+    ]
+    assert unknown_event.json()["code"] == malformed_event.json()["code"] == "not_found"
+    assert _nothing_booked()
 
 
-@pytest.mark.parametrize("status", ["draft", "deactivated", "cancelled"])
+@pytest.mark.parametrize("status", [Event.Status.DRAFT, Event.Status.DEACTIVATED, Event.Status.CANCELLED])
 def test_only_published_events_sell(customer_api, status):
     event, types = on_sale_event(Regular=10)
     event.status = status
@@ -188,23 +209,29 @@ def test_only_published_events_sell(customer_api, status):
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_on_sale"
+    assert _nothing_booked()
 
 
 def test_queue_mode_event_refuses_direct_booking(customer_api):
     event, types = on_sale_event(Regular=10)
-    event.sale_mode = "queue"
+    event.sale_mode = Event.SaleMode.QUEUE
     event.save()
 
     response = _book(customer_api, event, {"ticket_type": types["Regular"].pk, "quantity": 1})
 
     assert response.status_code == 409
     assert response.json()["code"] == "queue_only"
+    assert _nothing_booked()
 
 
 def test_booking_needs_a_signed_in_user(api_client):
     event, types = on_sale_event(Regular=10)
 
-    assert _book(api_client, event, {"ticket_type": types["Regular"].pk, "quantity": 1}).status_code == 401
+    response = _book(api_client, event, {"ticket_type": types["Regular"].pk, "quantity": 1})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert _nothing_booked()
 
 
 def test_hold_comes_from_the_event_or_the_setting(customer_api, settings):
@@ -235,4 +262,4 @@ def test_a_seated_ticket_type_sells_seats_not_quantities(customer_api, api_clien
     assert by_quantity.status_code == cart.status_code == 400
     assert by_quantity.json() == {"detail": "Choose seats for 'Stalls' (seat_ids).", "code": "seats_required"}
     assert cart.json()["code"] == "seats_required"
-    assert not Order.objects.exists()
+    assert _nothing_booked()

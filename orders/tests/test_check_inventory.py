@@ -60,11 +60,14 @@ def test_check_inventory_reports_no_drift_when_counters_match(booked, invariants
 
 
 def test_check_inventory_reports_drift_and_exits_1(booked):
+    # given counters that drifted from the tickets
     vip = booked["VIP"]
     drift(vip, reserved_count=5)
 
+    # when the check runs
     output, status = check_inventory()
 
+    # then it reports each drift and exits 1
     assert status == 1
     lines = output.splitlines()
     assert lines[0].split() == ["Event", "Ticket", "type", "Counter", "Stored", "Actual", "Result"]

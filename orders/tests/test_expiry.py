@@ -6,12 +6,12 @@ import pytest
 from django.utils import timezone
 from dramatiq import Message
 from dramatiq.common import current_millis
+from dramatiq_crontab import scheduler
 
 from events.models import TicketType
 from orders.models import Order
 from orders.services import order_expire, order_pay, order_reserve, orders_expire_overdue
 from orders.tasks import expire_order, expire_overdue_orders
-from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
 from tixxety.exceptions import OrderExpired
 
@@ -20,26 +20,24 @@ def _overdue(order):
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
 
-@pytest.fixture
-def sale():
-    event, types = on_sale_event(Regular=3)
-    return event, types["Regular"]
-
-
 @pytest.mark.usefixtures("invariants")
 @pytest.mark.django_db
 def test_expire_releases_inventory_and_voids_tickets(sale, customer):
+    # given an overdue reservation of every ticket: the type is sold out
     event, regular = sale
-    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)])
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, regular.capacity)])
     _overdue(order)
 
+    # when it expires
     order_expire(order_id=order.pk)
 
+    # then its tickets are void and every ticket is on sale again
     order.refresh_from_db()
-    assert order.status == "expired"
+    assert order.status == Order.Status.EXPIRED
     assert TicketType.objects.get(pk=regular.pk).reserved_count == 0
-    assert set(Ticket.objects.filter(order=order).values_list("status", flat=True)) == {"void"}
-    assert order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)]).status == "reserved"
+    assert set(Ticket.objects.filter(order=order).values_list("status", flat=True)) == {Ticket.Status.VOID}
+    again = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, regular.capacity)])
+    assert again.status == Order.Status.RESERVED
 
 
 @pytest.mark.usefixtures("invariants")
@@ -51,8 +49,8 @@ def test_expire_is_idempotent_and_ignores_early_paid_and_missing_orders(sale, cu
     order_pay(order_id=paid.pk, by=customer, provider="test", token="tok_visa")
     _overdue(paid)
 
-    assert order_expire(order_id=early.pk).status == "reserved"  # message came early
-    assert order_expire(order_id=paid.pk).status == "paid"
+    assert order_expire(order_id=early.pk).status == Order.Status.RESERVED  # message came early
+    assert order_expire(order_id=paid.pk).status == Order.Status.PAID
     assert order_expire(order_id=987654) is None
     _overdue(early)
     order_expire(order_id=early.pk)
@@ -83,11 +81,12 @@ def test_sweep_expires_only_overdue_reservations(sale, customer):
 
     assert orders_expire_overdue() == 2
 
-    assert Order.objects.get(pk=fresh.pk).status == "reserved"
-    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in overdue])} == {"expired"}
+    assert Order.objects.get(pk=fresh.pk).status == Order.Status.RESERVED
+    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in overdue])} == {Order.Status.EXPIRED}
     assert orders_expire_overdue() == 0
 
 
+@pytest.mark.usefixtures("invariants")
 @pytest.mark.django_db
 def test_reservation_sends_a_delayed_expiry_message_on_commit(
     sale, customer, broker, settings, django_capture_on_commit_callbacks
@@ -116,20 +115,25 @@ def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
     worker.join()
 
     order.refresh_from_db()
-    assert order.status == "expired"
-    assert TicketType.objects.get(pk=regular.pk).available == 3
+    assert order.status == Order.Status.EXPIRED
+    assert TicketType.objects.get(pk=regular.pk).available == regular.capacity
 
 
 @pytest.mark.usefixtures("invariants")
 @pytest.mark.django_db(transaction=True)
-def test_sweep_through_a_real_worker(sale, customer, broker, worker):
+def test_the_scheduled_sweep_expires_a_reservation_whose_message_was_lost(sale, customer, broker, worker):
+    # given an overdue reservation whose delayed expiry message was lost
     event, regular = sale
     order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
-    broker.flush_all()  # the delayed message is "lost"
+    broker.flush_all()
     _overdue(order)
+    [job] = [job for job in scheduler.get_jobs() if job.func == expire_overdue_orders.send]
 
-    expire_overdue_orders.send()
+    # when the scheduler fires the sweep's job and a worker runs what it enqueued
+    job.func()
     broker.join(expire_overdue_orders.queue_name, fail_fast=True)
     worker.join()
 
-    assert Order.objects.get(pk=order.pk).status == "expired"
+    # then the reservation is expired and its tickets are on sale again
+    assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED
+    assert TicketType.objects.get(pk=regular.pk).available == regular.capacity

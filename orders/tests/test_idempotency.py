@@ -3,18 +3,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from events.models import TicketType
 from orders.models import IdempotencyRecord, Order, Payment
 from orders.services import order_reserve
 from orders.services.idempotency import idempotency_purge
-from orders.tests.factories import on_sale_event
 
 pytestmark = pytest.mark.usefixtures("invariants")
-
-
-@pytest.fixture
-def sale():
-    event, types = on_sale_event(Regular=10)
-    return event, types["Regular"]
 
 
 def _book(api, event, body, key):
@@ -64,6 +58,9 @@ def test_error_responses_are_replayed_too(customer_api, sale):
 
     assert first.status_code == second.status_code == 400
     assert first.json() == second.json()
+    assert first.json()["code"] == "max_per_order"
+    assert second["Idempotent-Replayed"] == "true"
+    assert not Order.objects.exists()
 
 
 def test_pay_with_a_key_charges_once(customer_api, customer, sale):
@@ -77,6 +74,7 @@ def test_pay_with_a_key_charges_once(customer_api, customer, sale):
     ]
 
     assert [r.status_code for r in responses] == [200, 200, 200]
+    assert [r.get("Idempotent-Replayed") for r in responses] == [None, "true", "true"]
     assert Payment.objects.filter(order=order).count() == 1
 
 
@@ -114,6 +112,8 @@ def test_a_key_still_in_flight_is_409(customer_api, customer, sale):
 
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_in_flight"
+    assert Order.objects.count() == 1
+    assert TicketType.objects.get(pk=regular.pk).reserved_count == 1
 
 
 def test_a_claim_abandoned_by_a_dead_request_can_be_retried(customer_api, sale):

@@ -6,23 +6,28 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from events.models import Event, TicketType
 from orders.models import Order, Payment
-from orders.services import order_cancel, order_reserve
-from orders.tests.factories import on_sale_event
+from orders.services import order_cancel, order_reserve, orders_expire_overdue
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.usefixtures("invariants")
 
 
 @pytest.fixture
-def sale():
-    event, types = on_sale_event(Regular=10)
-    return event, types["Regular"]
-
-
-@pytest.fixture
 def reserved(sale, customer):
     event, regular = sale
     return order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
+
+
+def _untouched(order) -> tuple:
+    """What a refused request must leave as it was: status, tickets, counters and payments of the order."""
+    order.refresh_from_db()
+    counters = TicketType.objects.filter(pk__in=order.lines.values("ticket_type")).order_by("pk")
+    return (
+        order.status,
+        sorted(order.tickets.values_list("status", flat=True)),
+        list(counters.values_list("reserved_count", "sold_count")),
+        list(order.payments.order_by("pk").values_list("kind", "status")),
+    )
 
 
 def _pay(api, order, token="tok_visa", provider="test", **headers):
@@ -56,19 +61,29 @@ def test_declined_payment_is_402_logged_and_order_stays_reserved(customer_api, r
     assert response.status_code == 402
     assert response.json() == {"detail": "Your card was declined.", "code": "payment_declined"}
     reserved.refresh_from_db()
-    assert reserved.status == "reserved"
-    assert Payment.objects.get(order=reserved).status == "failed"
+    assert reserved.status == Order.Status.RESERVED
+    assert Payment.objects.get(order=reserved).status == Payment.Status.FAILED
     assert _pay(customer_api, reserved).status_code == 200  # a second card works
 
 
 def test_paying_twice_is_409_and_charges_once(customer_api, reserved):
+    # given a paid order
     _pay(customer_api, reserved)
+    paid = _untouched(reserved)
 
+    # when it is paid again
     response = _pay(customer_api, reserved)
 
+    # then a conflict, and still one charge, the tickets valid and the counters as they were
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
-    assert Payment.objects.filter(order=reserved, status="succeeded").count() == 1
+    assert _untouched(reserved) == paid
+    assert paid == (
+        Order.Status.PAID,
+        [Ticket.Status.VALID] * 2,
+        [(0, 2)],
+        [(Payment.Kind.CHARGE, Payment.Status.SUCCEEDED)],
+    )
 
 
 def test_paying_an_expired_reservation_is_409_and_stock_is_back(customer_api, reserved, sale):
@@ -77,17 +92,24 @@ def test_paying_an_expired_reservation_is_409_and_stock_is_back(customer_api, re
     response = _pay(customer_api, reserved)
 
     assert response.status_code == 409
-    assert response.json()["code"] == "order_expired"
+    assert response.json() == {
+        "detail": "The reservation has expired; its tickets are back on sale.",
+        "code": "order_expired",
+    }
     assert not Payment.objects.exists()
+    assert _untouched(reserved)[0] != Order.Status.PAID
+    orders_expire_overdue()  # what the sweep does within a minute, if the expiry message has not yet
+    assert _untouched(reserved) == (Order.Status.EXPIRED, [Ticket.Status.VOID] * 2, [(0, 0)], [])
 
 
 def test_manual_payments_are_for_staff(customer_api, staff_api, reserved):
     refused = _pay(customer_api, reserved, provider="manual", token="cash")
+    assert _untouched(reserved) == (Order.Status.RESERVED, [Ticket.Status.RESERVED] * 2, [(2, 0)], [])
     accepted = _pay(staff_api, reserved, provider="manual", token="receipt 42")
 
     assert refused.status_code == 400 and refused.json()["code"] == "provider_not_allowed"
     assert accepted.status_code == 200
-    assert Payment.objects.get(order=reserved, status="succeeded").reference == "receipt 42"
+    assert Payment.objects.get(order=reserved, status=Payment.Status.SUCCEEDED).reference == "receipt 42"
 
 
 @pytest.mark.parametrize("body", [{"provider": "bitcoin"}, {"provider": "test", "token": "x" * 101}, [1]])
@@ -95,7 +117,9 @@ def test_bad_payment_input_is_400(customer_api, reserved, body):
     response = customer_api.post(f"/api/orders/{reserved.pk}/pay", body, format="json")
 
     assert response.status_code == 400
-    assert not Payment.objects.exists()
+    assert response.json()["code"] in {"invalid", "invalid_choice", "max_length"}
+    assert response.json()["errors"]
+    assert _untouched(reserved) == (Order.Status.RESERVED, [Ticket.Status.RESERVED] * 2, [(2, 0)], [])
 
 
 def test_receipt_email_is_sent_after_payment(
@@ -125,12 +149,17 @@ def test_owner_cancels_a_reservation(customer_api, reserved, sale):
 
 
 def test_paid_order_cannot_be_cancelled(customer_api, reserved):
+    # given a paid order
     _pay(customer_api, reserved)
+    paid = _untouched(reserved)
 
+    # when its owner tries to cancel it
     response = customer_api.post(f"/api/orders/{reserved.pk}/cancel")
 
+    # then a conflict, and the order, its tickets and the counters are as they were
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
+    assert _untouched(reserved) == paid
 
 
 def test_owner_refunds_before_the_event(customer_api, reserved, sale):
@@ -143,31 +172,45 @@ def test_owner_refunds_before_the_event(customer_api, reserved, sale):
     kinds = [(p["kind"], p["status"], p["amount"]) for p in response.json()["payments"]]
     assert kinds == [("charge", "succeeded", "50.00"), ("refund", "succeeded", "50.00")]
     assert TicketType.objects.get(pk=sale[1].pk).sold_count == 0
-    assert not Ticket.objects.filter(order=reserved).exclude(status="void").exists()
+    assert not Ticket.objects.filter(order=reserved).exclude(status=Ticket.Status.VOID).exists()
 
 
 def test_owner_cannot_refund_once_the_event_started_but_staff_can(customer_api, staff_api, reserved, sale):
     _pay(customer_api, reserved)
     Event.objects.filter(pk=sale[0].pk).update(starts_at=timezone.now() - timedelta(minutes=5))
 
+    paid = _untouched(reserved)
+
     by_owner = customer_api.post(f"/api/orders/{reserved.pk}/refund")
+    after_owner = _untouched(reserved)
     by_staff = staff_api.post(f"/api/orders/{reserved.pk}/refund")
 
     assert by_owner.status_code == 409 and by_owner.json()["code"] == "refund_window_closed"
+    assert after_owner == paid
     assert by_staff.status_code == 200 and by_staff.json()["status"] == "refunded"
 
 
 def test_reserved_order_cannot_be_refunded(customer_api, reserved):
-    assert customer_api.post(f"/api/orders/{reserved.pk}/refund").status_code == 409
+    response = customer_api.post(f"/api/orders/{reserved.pk}/refund")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Only a paid order can be refunded; this one is reserved.",
+        "code": "invalid_transition",
+    }
+    assert _untouched(reserved) == (Order.Status.RESERVED, [Ticket.Status.RESERVED] * 2, [(2, 0)], [])
 
 
 # --- who sees what -------------------------------------------------------------
 
 
 def test_nobody_touches_another_users_order(client_for, reserved):
+    # given someone else's reservation
     intruder = client_for(UserFactory())
     order_path = f"/api/orders/{reserved.pk}"
+    before = _untouched(reserved)
 
+    # when an intruder reads, pays, cancels and refunds it
     responses = [
         intruder.get(order_path),
         _pay(intruder, reserved),
@@ -175,9 +218,10 @@ def test_nobody_touches_another_users_order(client_for, reserved):
         intruder.post(f"{order_path}/refund"),
     ]
 
+    # then each is a 404 like a missing order, and nothing changed
     assert [r.status_code for r in responses] == [404] * 4
-    reserved.refresh_from_db()
-    assert reserved.status == "reserved"
+    assert {r.json()["code"] for r in responses} == {"not_found"}
+    assert _untouched(reserved) == before
     assert not Payment.objects.exists()
     assert intruder.get("/api/orders").json()["count"] == 0
     assert intruder.get("/api/payments").json()["count"] == 0
@@ -265,8 +309,9 @@ def test_orders_list_query_count_does_not_grow(customer_api, customer, sale, dja
 
 
 def test_non_numeric_order_id_is_404(customer_api):
-    assert customer_api.get("/api/orders/abc").status_code == 404
-    assert customer_api.post("/api/orders/abc/pay", {}).status_code == 404
+    responses = [customer_api.get("/api/orders/abc"), customer_api.post("/api/orders/abc/pay", {})]
+
+    assert [(r.status_code, r.json()["code"]) for r in responses] == [(404, "not_found")] * 2
 
 
 # --- transaction log -------------------------------------------------------------
@@ -287,5 +332,8 @@ def test_payments_log_and_csv_export(customer_api, staff_api, reserved):
     assert len(lines) == 3 and all(reserved.code in line for line in lines[1:])
 
 
-def test_csv_export_is_for_staff(customer_api):
-    assert customer_api.get("/api/payments/export").status_code == 403
+def test_csv_export_is_for_staff(customer_api, reserved):
+    response = customer_api.get("/api/payments/export")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Staff access required.", "code": "permission_denied"}

@@ -21,7 +21,7 @@ from orders.services import order_pay, order_refund, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invariants")]
 
 GENERIC = serializers.ModelSerializer.to_representation
 
@@ -57,7 +57,7 @@ def viewed_by(user) -> dict:
 
 def assert_same_as_generic(order, user, *, viewer=None):
     """Equal for ``user``'s view of the order; and for ``viewer``'s too (staff: no secrets), if given."""
-    order = selectors.orders_visible_to(user).get(pk=order.pk)
+    order = selectors.order_get(user=user, order_id=order.pk)
     for someone in filter(None, (user, viewer)):
         context = viewed_by(someone)
         assert rendered(OrderSerializer(order, context=context).data) == rendered(
@@ -88,9 +88,8 @@ def test_a_seated_paid_order_with_a_checked_in_ticket(customer, staff):
     assert_same_as_generic(order, customer, viewer=staff)
 
 
-def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff):
-    _, types = on_sale_event(Regular=10)
-    order = order_reserve(user=customer, event_id=types["Regular"].event_id, items=[(types["Regular"].pk, 3)])
+def test_a_refunded_order_with_void_tickets_and_both_payments(customer, staff, sale):
+    order = order_reserve(user=customer, event_id=sale.event.pk, items=[(sale.regular.pk, 3)])
     order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
     order_refund(order_id=order.pk, by=staff)
 

@@ -39,11 +39,14 @@ def _ticket(user, **kwargs) -> Ticket:
 
 
 def test_ticket_list_shows_only_own_tickets(customer_api, customer):
+    # given tickets of two customers
     mine = _reserve(customer, 2, paid=True)
     _reserve(UserFactory(), 3)
 
+    # when one lists their tickets
     response = customer_api.get("/api/tickets")
 
+    # then only their own are listed
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 2 and body["next"] is None and body["previous"] is None
@@ -218,14 +221,17 @@ def test_qr_is_served_whatever_the_client_accepts(customer_api, customer):
 
 
 def test_void_ticket_is_listed_but_has_no_qr_code(customer_api, customer):
+    # given a cancelled order's void ticket
     order = _reserve(customer, 2)
     assert customer_api.post(f"/api/orders/{order.pk}/cancel").status_code == 200
     ticket = order.tickets.first()
 
+    # when its owner lists it and asks for its QR code
     listed = customer_api.get("/api/tickets").json()["results"]
     png = customer_api.get(f"/api/tickets/{ticket.pk}/qr.png")
     svg = customer_api.get(f"/api/tickets/{ticket.pk}/qr.svg")
 
+    # then it is listed as void and has no QR code
     assert [t["status"] for t in listed] == ["void", "void"]
     assert customer_api.get(f"/api/tickets/{ticket.pk}").json()["status"] == "void"
     for response in (png, svg):

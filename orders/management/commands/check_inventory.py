@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from events.models import TicketType
 from orders.services.recount import Drift, inventory_recount
 
-HEADER = ("Event", "Ticket type", "Counter", "Stored", "Actual", "Result")
+COLUMNS = ("Event", "Ticket type", "Counter", "Stored", "Actual", "Result")
 
 
 def _result(drift: Drift, *, fixing: bool) -> str:
@@ -22,11 +22,11 @@ def _counters(drifts: list[Drift]) -> str:
 
 def format_table(drifts: list[Drift], *, fixing: bool) -> list[str]:
     """The drift as aligned text columns, numbers to the right."""
-    rows = [HEADER] + [
+    rows = [COLUMNS] + [
         (d.event, d.ticket_type, d.counter, str(d.stored), str(d.actual), _result(d, fixing=fixing))
         for d in drifts
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(HEADER))]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS))]
     numeric = {3, 4}
 
     def line(row):

@@ -1,14 +1,16 @@
+"""Orders: book, list and read, pay, cancel, refund; and the transaction log of payments."""
+
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import selectors, services
+from orders.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from orders.exports import stream_payments_csv
-from orders.idempotency import idempotent
 from orders.serializers import (
     BookSerializer,
     OrderFilterSerializer,
@@ -17,13 +19,6 @@ from orders.serializers import (
     PaySerializer,
 )
 from tixxety.api.permissions import IsStaffRole
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Retry safely: the first response is replayed.",
-)
 
 
 class BookView(APIView):
@@ -43,9 +38,9 @@ class BookView(APIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-def _order_data(order, request) -> dict:
-    """The order as the requester sees it, re-read with everything it needs in four queries."""
-    order = selectors.orders_visible_to(request.user).get(pk=order.pk)
+def order_data(order, request) -> dict:
+    """The order as the requesting user sees it, re-read with everything it needs in four queries."""
+    order = selectors.order_get(user=request.user, order_id=order.pk)
     return OrderSerializer(order, context={"request": request}).data
 
 
@@ -56,7 +51,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = OrderSerializer
 
     def get_queryset(self):
-        orders = selectors.orders_visible_to(self.request.user)
+        orders = selectors.order_list(user=self.request.user)
         if self.action != "list":
             return orders
         filters = OrderFilterSerializer(data=self.request.query_params)
@@ -79,21 +74,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         payment = PaySerializer(data=request.data)
         payment.is_valid(raise_exception=True)
         order = services.order_pay(order_id=self._order_id(pk), by=request.user, **payment.validated_data)
-        return Response(_order_data(order, request))
+        return Response(order_data(order, request))
 
     @extend_schema(request=None, responses={200: OrderSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a reserved order and release its tickets."""
         order = services.order_cancel(order_id=self._order_id(pk), by=request.user)
-        return Response(_order_data(order, request))
+        return Response(order_data(order, request))
 
     @extend_schema(request=None, responses={200: OrderSerializer})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         """Refund a paid order: by its owner before the event starts, by staff at any time."""
         order = services.order_refund(order_id=self._order_id(pk), by=request.user)
-        return Response(_order_data(order, request))
+        return Response(order_data(order, request))
 
 
 class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -102,7 +97,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = PaymentSerializer
 
     def get_queryset(self):
-        return selectors.payments_visible_to(self.request.user)
+        return selectors.payment_list(user=self.request.user)
 
     @extend_schema(responses={(200, "text/csv"): str})
     @action(detail=False, methods=["get"], permission_classes=[IsStaffRole], pagination_class=None)

@@ -1,8 +1,13 @@
-"""``@idempotent`` for API views that create money or inventory state."""
+"""``@idempotent`` for API views that create money or inventory state: the HTTP side of the key.
+
+The rule (claim, replay, mismatch, purge) lives in ``orders.services.idempotency``;
+this module reads the header, replays the stored response and documents the header.
+"""
 
 import functools
 import json
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -10,6 +15,10 @@ from rest_framework.response import Response
 from orders.services.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 
 HEADER = "Idempotency-Key"
+# For ``extend_schema(parameters=[...])`` on every view method that is ``@idempotent``.
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    HEADER, str, OpenApiParameter.HEADER, description="Retry safely: the first response is replayed."
+)
 
 
 def idempotent(view_method):

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import selectors, services
-from orders.api import IDEMPOTENCY_HEADER, _order_data
-from orders.idempotency import idempotent
+from orders.api.idempotency import IDEMPOTENCY_HEADER, idempotent
+from orders.api.orders import order_data
 from orders.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
@@ -22,7 +22,7 @@ from orders.serializers import (
 
 
 def _cart_data(request) -> dict:
-    return CartSerializer(selectors.cart_contents(request.user)).data
+    return CartSerializer(selectors.cart_get(user=request.user)).data
 
 
 class CartView(APIView):
@@ -79,4 +79,4 @@ class CartCheckoutView(APIView):
     @idempotent
     def post(self, request):
         order = services.cart_checkout(user=request.user)
-        return Response(_order_data(order, request), status=status.HTTP_201_CREATED)
+        return Response(order_data(order, request), status=status.HTTP_201_CREATED)
