@@ -76,7 +76,7 @@ class CartCheckoutView(APIView):
         parameters=[IDEMPOTENCY_HEADER],
         summary="Check out the cart",
     )
-    @idempotent
+    @idempotent(atomic=True)
     def post(self, request):
         order = services.cart_checkout(user=request.user)
         return Response(order_data(order, request), status=status.HTTP_201_CREATED)

@@ -30,7 +30,7 @@ class BookView(APIView):
         parameters=[IDEMPOTENCY_HEADER],
         summary="Book tickets",
     )
-    @idempotent
+    @idempotent(atomic=True)
     def post(self, request, event_id):
         reservation = BookSerializer.reservation_from(request.data)
         order = services.order_reserve(user=request.user, event_id=int(event_id), **reservation)

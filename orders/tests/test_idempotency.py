@@ -1,12 +1,15 @@
+import contextlib
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from events.models import TicketType
 from orders.models import IdempotencyRecord, Order, Payment
 from orders.services import order_reserve
-from orders.services.idempotency import idempotency_purge
+from orders.services.idempotency import STALE_CLAIM, idempotency_purge
 
 pytestmark = pytest.mark.usefixtures("invariants")
 
@@ -138,3 +141,40 @@ def test_records_older_than_a_day_are_purged(customer_api, sale):
 
     assert idempotency_purge() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def _lose_the_connection_before_storing_the_response(execute, sql, params, many, context):
+    """Kill this session's PostgreSQL backend just before the decorator stores the response."""
+    if sql.startswith("UPDATE") and IdempotencyRecord._meta.db_table in sql:
+        # The server ends the session under this very statement, which then fails.
+        with contextlib.suppress(Exception):
+            context["cursor"].cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return execute(sql, params, many, context)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_whose_answer_is_lost_with_the_connection_is_booked_once(client_for, sale):
+    # given a buyer whose database connection dies just before the booking's answer is stored
+    event, regular = sale
+    client = client_for(UserFactory())
+    body = {"ticket_type": regular.pk, "quantity": 2}
+    with connection.execute_wrapper(_lose_the_connection_before_storing_the_response):
+        lost = _book(client, event, body, "lost-answer")
+
+    # then the request failed as a whole: no order was committed without its answer
+    assert lost.status_code == 503
+    assert not Order.objects.exists()
+    assert TicketType.objects.get(pk=regular.pk).reserved_count == 0
+
+    # when the buyer retries with the key, at once and after the claim has gone stale
+    at_once = _book(client, event, body, "lost-answer")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - STALE_CLAIM - timedelta(seconds=1))
+    later = _book(client, event, body, "lost-answer")
+    replayed = _book(client, event, body, "lost-answer")
+
+    # then the key books exactly one order, and replays it from then on
+    assert at_once.status_code == 409 and at_once.json()["code"] == "idempotency_in_flight"
+    assert later.status_code == replayed.status_code == 201
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.json() == later.json()
+    assert Order.objects.count() == 1
