@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Field, Model
 
 from events.models import Event, Seat, TicketType
+from tixxety.fast_insert import quoted_table as _table
 
 TICKET_TYPE_FIELDS = frozenset({
     "id", "event_id", "name", "price", "currency", "capacity", "reserved_count", "sold_count",
@@ -56,10 +57,6 @@ def _from_row(model: type[Model], names: frozenset[str], values: tuple) -> Model
     return model.from_db(connection.alias, attnames, converted)
 
 
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 # The statements are built from model metadata, never from input, and once per shape.
 @cache
 def _select_sql() -> str:
@@ -70,18 +67,6 @@ def _select_sql() -> str:
         f"FROM {_table(TicketType)} tt JOIN {_table(Event)} e ON e.id = tt.event_id "
         "WHERE tt.event_id = %s"
     )
-
-
-@cache
-def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {_table(model)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * count)} RETURNING {quote(model._meta.pk.column)}"
-    )
-    return sql, fields
 
 
 @cache
@@ -109,30 +94,6 @@ def select_ticket_types(event_id: int) -> dict[int, TicketType]:
         ticket_type.event = _from_row(Event, EVENT_FIELDS, row[split + 1 :])
         ticket_types[ticket_type.pk] = ticket_type
     return ticket_types
-
-
-def insert(objects: list[Model]) -> list[Model]:
-    """INSERT unsaved instances of one model in one statement and set their primary keys.
-
-    What ``bulk_create`` does for these rows (defaults, ``auto_now_add``,
-    conversion to the database's types) without compiling a query.
-    """
-    if not objects:
-        return objects
-    sql, fields = _insert_sql(type(objects[0]), len(objects))
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        for obj in objects
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pks = cursor.fetchall()
-    for obj, (pk,) in zip(objects, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objects
 
 
 def claim(ticket_type_id: int, quantity: int) -> bool:

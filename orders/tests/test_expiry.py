@@ -122,10 +122,11 @@ def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
 
 @pytest.mark.usefixtures("invariants")
 @pytest.mark.django_db(transaction=True)
-def test_sweep_through_a_real_worker(sale, customer, broker, worker):
+def test_sweep_through_a_real_worker(sale, customer, broker, request):
     event, regular = sale
     order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
-    broker.flush_all()  # the delayed message is "lost"
+    broker.flush_all()  # the delayed message is "lost" (before a worker could hold it)
+    worker = request.getfixturevalue("worker")
     _overdue(order)
 
     expire_overdue_orders.send()
