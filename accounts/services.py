@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User, UserManager
-from accounts.tasks import send_welcome_email
+from accounts.tasks import user_welcome_send_task
 from tixxety.exceptions import EmailAlreadyRegistered, SelfLockout
 from tixxety.jobs import send_on_commit
 
@@ -59,7 +59,7 @@ def user_register(
     """
     user = User(email=email, name=name, address=address, latitude=latitude, longitude=longitude)
     _insert_user(user, password)
-    send_on_commit(send_welcome_email, user.pk)
+    send_on_commit(user_welcome_send_task, user.pk)
     return user
 
 

@@ -11,7 +11,7 @@ from orders.payments import PROVIDERS, get_provider
 from orders.services import gateway, inventory
 from orders.services.locks import order_locked
 from orders.signals import order_paid
-from orders.tasks import send_receipt_email
+from orders.tasks import order_receipt_send_task
 from tixxety.exceptions import Conflict, DomainError, InvalidTransition, OrderExpired, PaymentDeclined
 from tixxety.jobs import send_on_commit
 
@@ -61,7 +61,7 @@ def order_pay(*, order_id: int, by: User, provider: str, token: str = "") -> Ord
             order.status = Order.Status.PAID
             order.paid_at = timezone.now()
             order.save(update_fields=["status", "paid_at", "updated_at"])
-            send_on_commit(send_receipt_email, order.pk)
+            send_on_commit(order_receipt_send_task, order.pk)
             order_paid.send_on_commit(sender=Order, order=order)
     # Raised after the commit, so that the answer stays in the log.
     if not settled:

@@ -26,7 +26,7 @@ from orders.models import Order, OrderLine
 from orders.services import reservation_sql
 from orders.services.limits import check_order_limits, check_quantity, check_sold_by_quantity
 from orders.signals import order_reserved
-from orders.tasks import expire_order
+from orders.tasks import order_expire_task
 from tickets.services import tickets_issue
 from tixxety import fast_insert
 from tixxety.exceptions import DomainError, NotFound, NotOnSale, SoldOut
@@ -111,7 +111,7 @@ def order_reserve(
             if not reservation_sql.claim(pk, quantities[pk]):
                 ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
                 raise _sold_out(ticket_types[pk], event_types)
-        send_on_commit(expire_order, order.pk, delay_ms=hold_seconds(event) * 1000)
+        send_on_commit(order_expire_task, order.pk, delay_ms=hold_seconds(event) * 1000)
         order_reserved.send_on_commit(sender=Order, order=order, ticket_type_ids=sorted(quantities))
     _as_prefetched(order, lines=lines, tickets=tickets, payments=[])
     return order

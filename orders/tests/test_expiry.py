@@ -10,7 +10,7 @@ from dramatiq.common import current_millis
 from events.models import TicketType
 from orders.models import Order
 from orders.services import order_expire, order_pay, order_reserve, orders_expire_overdue
-from orders.tasks import expire_order, expire_overdue_orders
+from orders.tasks import order_expire_task, orders_expire_overdue_task
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
 from tixxety.exceptions import OrderExpired
@@ -98,7 +98,7 @@ def test_reservation_sends_a_delayed_expiry_message_on_commit(
     with django_capture_on_commit_callbacks(execute=True):
         order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
 
-    [raw] = broker.queues[f"{expire_order.queue_name}.DQ"].queue
+    [raw] = broker.queues[f"{order_expire_task.queue_name}.DQ"].queue
     message = Message.decode(raw)
     assert message.args == (order.pk,)
     hold_ms = (order.expires_at - timezone.now()).total_seconds() * 1000
@@ -112,7 +112,7 @@ def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
     event, regular = sale
 
     order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)])
-    broker.join(expire_order.queue_name, fail_fast=True)
+    broker.join(order_expire_task.queue_name, fail_fast=True)
     worker.join()
 
     order.refresh_from_db()
@@ -129,8 +129,28 @@ def test_sweep_through_a_real_worker(sale, customer, broker, request):
     worker = request.getfixturevalue("worker")
     _overdue(order)
 
-    expire_overdue_orders.send()
-    broker.join(expire_overdue_orders.queue_name, fail_fast=True)
+    orders_expire_overdue_task.send()
+    broker.join(orders_expire_overdue_task.queue_name, fail_fast=True)
     worker.join()
 
+    assert Order.objects.get(pk=order.pk).status == "expired"
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db(transaction=True)
+def test_a_message_queued_under_the_actors_old_name_still_expires(sale, customer, broker, request):
+    # given an expiry message enqueued before the actor was renamed to order_expire_task
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
+    broker.flush_all()  # before a worker could hold the new-style message
+    worker = request.getfixturevalue("worker")
+    _overdue(order)
+    old = Message(queue_name="default", actor_name="expire_order", args=(order.pk,), kwargs={}, options={})
+
+    # when a worker of the new code takes it
+    broker.enqueue(old)
+    broker.join("default", fail_fast=True)
+    worker.join()
+
+    # then it runs the renamed actor
     assert Order.objects.get(pk=order.pk).status == "expired"
