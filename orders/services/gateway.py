@@ -21,7 +21,9 @@ process that died or a gateway that never answered: the next operation on
 the order gives it up (failed, ``GIVEN_UP``) and goes on. If its answer
 arrives after all, the row records the truth and the error is logged for
 reconciliation; a charge taken that way is refunded at once
-(``refund_late_charge``), since the order it was for may be gone.
+(``refund_late_charge``), since the order it was for may be gone. A provider
+that raises instead of answering leaves its payment pending, as a crash
+would: the error reaches the caller and the payment is given up in time.
 """
 
 import logging

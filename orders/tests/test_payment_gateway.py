@@ -91,14 +91,20 @@ def _reserve(sale, buyer, quantity=2):
     return order_reserve(user=buyer, event_id=event.pk, items=[(regular.pk, quantity)])
 
 
-def test_while_the_gateway_charges_the_order_is_free_and_guarded(sale, slow):
-    # given a reservation whose payment is in flight at a slow gateway
+def _pay_slowly(sale, slow):
+    """A reservation whose payment, in another thread, waits at the slow gateway."""
     buyer = UserFactory()
     order = _reserve(sale, buyer)
     payer, paid = _in_thread(
         lambda: order_pay(order_id=order.pk, by=buyer, provider="slow", token="tok_visa")
     )
     assert slow.called.wait(10)
+    return buyer, order, payer, paid
+
+
+def test_while_the_gateway_charges_the_order_is_free_and_guarded(sale, slow):
+    # given a reservation whose payment is in flight at a slow gateway
+    buyer, order, payer, paid = _pay_slowly(sale, slow)
 
     # when others reach for the order meanwhile
     with transaction.atomic():  # NOWAIT: an error, not a wait, if the payer held the row
@@ -124,12 +130,7 @@ def test_while_the_gateway_charges_the_order_is_free_and_guarded(sale, slow):
 
 def test_a_charge_given_up_and_answered_late_is_refunded(sale, slow):
     # given a payment in flight whose gateway goes quiet past the timeout
-    buyer = UserFactory()
-    order = _reserve(sale, buyer)
-    payer, paid = _in_thread(
-        lambda: order_pay(order_id=order.pk, by=buyer, provider="slow", token="tok_visa")
-    )
-    assert slow.called.wait(10)
+    _, order, payer, paid = _pay_slowly(sale, slow)
     Payment.objects.update(created_at=timezone.now() - PENDING_TIMEOUT - timedelta(seconds=1))
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
