@@ -18,7 +18,8 @@ from events.models import TicketType
 from orders.models import Order, Payment
 from orders.payments import PROVIDERS, ProviderResult, TestProvider
 from orders.services import order_cancel, order_expire, order_pay, order_refund, order_reserve
-from orders.services.gateway import PENDING_TIMEOUT
+from orders.services.gateway import PENDING_TIMEOUT, payment_in_flight
+from orders.services.locks import order_locked
 from orders.tests.factories import on_sale_event
 from orders.tests.test_races import _race
 from tixxety.exceptions import DomainError
@@ -230,3 +231,32 @@ def test_a_refused_refund_is_logged_and_the_order_stays_paid(sale, monkeypatch):
     order.refresh_from_db()
     assert order.status == "paid" and _regular(sale).sold_count == 2
     assert Payment.objects.get(kind="refund").failure_reason == "The charge is too old to refund."
+
+
+def test_a_refund_given_up_and_answered_late_is_recorded_and_logged_for_staff(sale, slow, caplog):
+    # given a paid order whose refund waits at a gateway that goes quiet past the timeout
+    buyer = UserFactory()
+    order = _reserve(sale, buyer)
+    slow.answer.set()
+    order_pay(order_id=order.pk, by=buyer, provider="slow", token="tok_visa")
+    slow.answer.clear()
+    slow.called.clear()
+    refunder, refunded = _in_thread(lambda: order_refund(order_id=order.pk, by=buyer))
+    assert slow.called.wait(10)
+    Payment.objects.filter(kind="refund").update(
+        created_at=timezone.now() - PENDING_TIMEOUT - timedelta(seconds=1)
+    )
+
+    # when the next look at the order gives the refund up, and then the gateway answers
+    with transaction.atomic():
+        assert not payment_in_flight(order_locked(order.pk))
+    slow.answer.set()
+    refunder.join(10)
+
+    # then the late answer is recorded as it was and logged, and the order is left for staff
+    [result] = refunded
+    assert isinstance(result, DomainError) and result.code == "payment_timed_out"
+    assert Payment.objects.get(kind="refund").status == "succeeded"
+    assert "answered succeeded after it was given up" in caplog.text
+    order.refresh_from_db()
+    assert order.status == "paid" and _regular(sale).sold_count == 2
