@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User, UserManager
-from accounts.tasks import send_welcome_email
+from accounts.tasks import user_welcome_send_task
 from tixxety.exceptions import EmailAlreadyRegistered, SelfLockout
 from tixxety.outbox import outbox_send
 from tixxety.services import check_fields
@@ -70,7 +70,7 @@ def user_register(
     """
     user = User(email=email, name=name, address=address, latitude=latitude, longitude=longitude)
     _insert_user(user, password)
-    outbox_send(send_welcome_email, user.pk)
+    outbox_send(user_welcome_send_task, user.pk)
     return user
 
 

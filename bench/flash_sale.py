@@ -535,8 +535,8 @@ def pgbench_script() -> str:
     """
     from orders.models import Order, OrderLine
     from orders.services import reservation_sql
-    from orders.services.reservation_sql import _insert_sql
     from tickets.models import Ticket
+    from tixxety.fast_insert import _insert_sql
 
     statuses = {
         "order_reserved": Order.Status.RESERVED,

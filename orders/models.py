@@ -1,16 +1,26 @@
 import secrets
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+# However an order is built (booking, cart, queue), and what the API accepts.
+MAX_TICKETS_PER_ORDER = 100
 
 
 def new_order_code() -> str:
     """A public order reference such as ``TX-7K3M9Q2A`` (40 random bits)."""
     return "TX-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+class OrderQuerySet(models.QuerySet):
+    def overdue(self, now: datetime | None = None) -> "OrderQuerySet":
+        """Reserved orders whose hold has run out: what the expiry sweep expires."""
+        return self.filter(status=Order.Status.RESERVED, expires_at__lte=now or timezone.now())
 
 
 class Order(models.Model):
@@ -39,6 +49,8 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -55,6 +67,10 @@ class Order(models.Model):
 
     def __str__(self):
         return self.code
+
+    def hold_is_over(self, now: datetime | None = None) -> bool:
+        """Whether this is a reserved order whose hold has run out (``Order.objects.overdue``, for one)."""
+        return self.status == Order.Status.RESERVED and self.expires_at <= (now or timezone.now())
 
 
 class OrderLine(models.Model):

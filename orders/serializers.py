@@ -1,11 +1,9 @@
 from rest_framework import serializers
 
-from orders.models import CartItem, Order, OrderLine, Payment
+from orders.models import MAX_TICKETS_PER_ORDER, CartItem, Order, OrderLine, Payment
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
 from tickets.serializers import TicketSecretField, viewer_id
-
-MAX_QUANTITY = 100
 
 # The order's serializers write ``to_representation`` out. DRF builds every
 # declared field anew for each serializer instance: for one order with its
@@ -136,20 +134,20 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class BookItemSerializer(serializers.Serializer):
     ticket_type = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER)
 
 
 class BookSerializer(serializers.Serializer):
     """One of: ``{ticket_type, quantity}``, ``{items: [...]}`` or ``{seat_ids: [...]}``."""
 
     ticket_type = serializers.IntegerField(min_value=1, required=False)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER, required=False)
     items = BookItemSerializer(many=True, required=False, allow_empty=False, max_length=20)
     seat_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         required=False,
         allow_empty=False,
-        max_length=MAX_QUANTITY,
+        max_length=MAX_TICKETS_PER_ORDER,
     )
 
     def validate(self, attrs):
@@ -177,7 +175,7 @@ class BookSerializer(serializers.Serializer):
         if type(data) is dict and data.keys() == {"ticket_type", "quantity"}:
             ticket_type, quantity = data["ticket_type"], data["quantity"]
             plain_integers = type(ticket_type) is int and type(quantity) is int  # not bool, str, float
-            if plain_integers and ticket_type >= 1 and 1 <= quantity <= MAX_QUANTITY:
+            if plain_integers and ticket_type >= 1 and 1 <= quantity <= MAX_TICKETS_PER_ORDER:
                 return {"items": [(ticket_type, quantity)]}
         booking = cls(data=data)
         booking.is_valid(raise_exception=True)
@@ -233,7 +231,7 @@ class CartItemAddSerializer(serializers.Serializer):
     """One of: ``{ticket_type, quantity}`` (quantity defaults to 1) or ``{seat_id}``."""
 
     ticket_type = serializers.IntegerField(min_value=1, required=False, source="ticket_type_id")
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER, required=False)
     seat_id = serializers.IntegerField(min_value=1, required=False)
 
     def validate(self, attrs):
@@ -249,4 +247,4 @@ class CartItemAddSerializer(serializers.Serializer):
 
 
 class CartItemUpdateSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER)

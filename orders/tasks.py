@@ -1,5 +1,8 @@
 """Dramatiq actors for orders: load by id, call the service, nothing else.
 
+Each is named like the service it calls, with ``_task``; ``actor_name`` keeps
+the name it had before, which is what messages already queued carry.
+
 The services send these actors on commit, so the actors import the services
 inside their bodies; importing at the top would be an import cycle.
 """
@@ -12,8 +15,8 @@ from orders.models import Order
 from tixxety.heartbeat import SWEEP, record_run
 
 
-@dramatiq.actor(max_retries=10, time_limit=60_000)
-def expire_order(order_id: int) -> None:
+@dramatiq.actor(actor_name="expire_order", max_retries=10, time_limit=60_000)
+def order_expire_task(order_id: int) -> None:
     """Expire one reservation at its ``expires_at`` (sent delayed when it is made)."""
     from orders.services import order_expire
 
@@ -21,8 +24,8 @@ def expire_order(order_id: int) -> None:
 
 
 @cron("* * * * *")
-@dramatiq.actor(max_retries=0, time_limit=300_000)
-def expire_overdue_orders() -> None:
+@dramatiq.actor(actor_name="expire_overdue_orders", max_retries=0, time_limit=300_000)
+def orders_expire_overdue_task() -> None:
     """Every minute: expire reservations whose message was lost (no retries: the next run is one)."""
     from orders.services import orders_expire_overdue
 
@@ -30,8 +33,8 @@ def expire_overdue_orders() -> None:
     record_run(SWEEP)  # /healthz reports the sweep degraded when this mark gets old
 
 
-@dramatiq.actor(max_retries=5, time_limit=60_000)
-def send_receipt_email(order_id: int) -> None:
+@dramatiq.actor(actor_name="send_receipt_email", max_retries=5, time_limit=60_000)
+def order_receipt_send_task(order_id: int) -> None:
     """Mail the receipt with the ticket list of a paid order."""
     order = (
         Order.objects.select_related("user", "event").filter(pk=order_id, status=Order.Status.PAID).first()
@@ -41,8 +44,8 @@ def send_receipt_email(order_id: int) -> None:
 
 
 @cron("23 * * * *")
-@dramatiq.actor(max_retries=0)
-def purge_idempotency_records() -> None:
+@dramatiq.actor(actor_name="purge_idempotency_records", max_retries=0)
+def idempotency_purge_task() -> None:
     """Hourly: forget Idempotency-Keys older than 24 hours."""
     from orders.services.idempotency import idempotency_purge
 

@@ -9,14 +9,14 @@ import pytest
 from django.db import transaction
 
 from accounts import services
-from accounts.tasks import send_welcome_email
+from accounts.tasks import user_welcome_send_task
 from accounts.tests.factories import UserFactory
 
 NEW_USER = {"name": "Grace", "email": "grace@example.com", "password": "Compiler-Pioneer-1952"}
 
 
 def _queued(broker) -> int:
-    queue = broker.queues.get(send_welcome_email.queue_name)
+    queue = broker.queues.get(user_welcome_send_task.queue_name)
     return queue.qsize() if queue else 0
 
 
@@ -24,7 +24,7 @@ def _queued(broker) -> int:
 def test_welcome_email_actor_as_a_function(mailoutbox):
     user = UserFactory(name="Grace", email="grace@example.com")
 
-    send_welcome_email(user.pk)
+    user_welcome_send_task(user.pk)
 
     [mail] = mailoutbox
     assert mail.to == ["grace@example.com"]
@@ -34,7 +34,7 @@ def test_welcome_email_actor_as_a_function(mailoutbox):
 
 @pytest.mark.django_db
 def test_welcome_email_actor_skips_missing_user(mailoutbox):
-    send_welcome_email(987654)
+    user_welcome_send_task(987654)
 
     assert mailoutbox == []
 
@@ -64,7 +64,7 @@ def test_registration_sends_welcome_email_through_a_real_worker(api_client, brok
     response = api_client.post("/api/auth/register", NEW_USER)
     assert response.status_code == 201
 
-    broker.join(send_welcome_email.queue_name, fail_fast=True)
+    broker.join(user_welcome_send_task.queue_name, fail_fast=True)
     worker.join()
 
     [mail] = mailoutbox

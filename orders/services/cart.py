@@ -8,6 +8,8 @@ concurrent requests (two tabs adding the same line) without touching any
 row another user needs.
 """
 
+from collections import Counter
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,7 +17,8 @@ from django.utils import timezone
 from accounts.models import User
 from events.models import Event, Seat, TicketType
 from orders.models import Cart, CartItem, Order
-from orders.services.reservation import MAX_TICKETS_PER_ORDER, check_on_sale, order_reserve
+from orders.services.limits import check_order_limits, check_quantity, check_sold_by_quantity
+from orders.services.reservation import check_on_sale, order_reserve
 from tixxety.exceptions import Conflict, DomainError, NotFound
 
 
@@ -47,9 +50,9 @@ def cart_add_item(
         ticket_type = TicketType.objects.select_related("event").filter(pk=ticket_type_id).first()
         if ticket_type is None:
             raise NotFound(f"Ticket type {ticket_type_id} not found.", code="ticket_type_not_found")
-        if Seat.objects.filter(ticket_type=ticket_type).exists():
-            raise DomainError(f"Choose seats for '{ticket_type.name}' (seat_id).", code="seats_required")
-    _check_quantity(quantity)
+        seated = Seat.objects.filter(ticket_type=ticket_type).exists()
+        check_sold_by_quantity(ticket_type, seated=seated, seat_field="seat_id")
+    check_quantity(quantity)
     check_on_sale(ticket_type.event, Order.Source.CART)
 
     cart = _locked_cart(user, create=True)
@@ -78,7 +81,7 @@ def cart_update_item(*, user: User, item_id: int, quantity: int) -> CartItem:
     DomainError for a quantity outside 1..``max_per_order`` or a seat set to
     anything but 1 (a seat is one ticket: remove it instead).
     """
-    _check_quantity(quantity)
+    check_quantity(quantity)
     cart = _locked_cart(user)
     items = _items(cart) if cart else []
     item = next((i for i in items if i.pk == item_id), None)
@@ -155,11 +158,6 @@ def _touch(cart: Cart) -> None:
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
 
 
-def _check_quantity(quantity: int) -> None:
-    if quantity < 1:
-        raise DomainError("Quantity must be at least 1.", code="invalid_quantity")
-
-
 def _check_one_event(items: list[CartItem], event: Event) -> None:
     other = next((item.ticket_type.event for item in items if item.ticket_type.event_id != event.pk), None)
     if other is not None:
@@ -171,14 +169,9 @@ def _check_one_event(items: list[CartItem], event: Event) -> None:
 
 
 def _check_limits(items: list[CartItem], ticket_type: TicketType, quantity: int) -> None:
-    """Refuse what checkout would: over ``max_per_order``, over the order cap, a second currency."""
-    if any(item.ticket_type.currency != ticket_type.currency for item in items):
-        raise DomainError("Ticket types in one order must share a currency.", code="mixed_currency")
-    of_type = quantity + sum(item.quantity for item in items if item.ticket_type_id == ticket_type.pk)
-    if of_type > ticket_type.max_per_order:
-        raise DomainError(
-            f"At most {ticket_type.max_per_order} '{ticket_type.name}' tickets per order.",
-            code="max_per_order",
-        )
-    if quantity + sum(item.quantity for item in items) > MAX_TICKETS_PER_ORDER:
-        raise DomainError(f"At most {MAX_TICKETS_PER_ORDER} tickets per order.", code="max_per_order")
+    """Refuse what checkout would: the order limits applied to the cart plus ``quantity`` more."""
+    ticket_types = {item.ticket_type_id: item.ticket_type for item in items} | {ticket_type.pk: ticket_type}
+    quantities = Counter({ticket_type.pk: quantity})
+    for item in items:
+        quantities[item.ticket_type_id] += item.quantity
+    check_order_limits(ticket_types, quantities)

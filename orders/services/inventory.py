@@ -3,26 +3,33 @@
 Every change is a conditional UPDATE on the ticket type row, taken in
 ticket-type id order so two transactions touching the same types never wait
 on each other in opposite orders. The check constraint
-``reserved_count + sold_count <= capacity`` backs every one of them.
+``reserved_count + sold_count <= capacity`` backs every one of them. The
+tickets follow through ``tickets.services``.
 """
 
 from django.db.models import F
 
 from events.models import TicketType
 from orders.models import Order
-from tickets.models import Ticket
+from tickets.services import tickets_validate, tickets_void
 
 
 def _lines(order: Order):
     return order.lines.order_by("ticket_type_id").values_list("ticket_type_id", "quantity")
 
 
-def release(order: Order) -> None:
-    """Give back a reserved or paid order's tickets to sale and void its tickets."""
+def release(order: Order) -> list[int]:
+    """Give back a reserved or paid order's tickets to sale and void its tickets.
+
+    Returns the ids of the ticket types that got tickets back, in id order.
+    """
     counter = "sold_count" if order.status == Order.Status.PAID else "reserved_count"
+    released = []
     for ticket_type_id, quantity in _lines(order):
         TicketType.objects.filter(pk=ticket_type_id).update(**{counter: F(counter) - quantity})
-    Ticket.objects.filter(order=order).exclude(status=Ticket.Status.VOID).update(status=Ticket.Status.VOID)
+        released.append(ticket_type_id)
+    tickets_void(order=order)
+    return released
 
 
 def confirm_sale(order: Order) -> None:
@@ -31,4 +38,4 @@ def confirm_sale(order: Order) -> None:
         TicketType.objects.filter(pk=ticket_type_id).update(
             reserved_count=F("reserved_count") - quantity, sold_count=F("sold_count") + quantity
         )
-    Ticket.objects.filter(order=order, status=Ticket.Status.RESERVED).update(status=Ticket.Status.VALID)
+    tickets_validate(order=order)

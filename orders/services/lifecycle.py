@@ -1,10 +1,12 @@
 """Ending a reservation or a sale: expire, cancel, refund.
 
-Each locks the order row first (then ticket types in id order, through
-``inventory``) and re-reads its status under the lock, so a payment racing
-an expiry, or a retried message, finds the state the winner left and does
-nothing twice.
+Each locks the order row first (``order_locked``; then ticket types in id
+order, through ``inventory``) and re-reads its status under the lock, so a
+payment racing an expiry, or a retried message, finds the state the winner
+left and does nothing twice. All three end in ``_close``.
 """
+
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,16 +14,25 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Order, Payment
 from orders.payments import get_provider
-from orders.services import inventory
+from orders.services import gateway, inventory
+from orders.services.locks import order_locked
+from orders.signals import tickets_released
 from tixxety.exceptions import Conflict, DomainError, InvalidTransition, NotFound
+
+logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
 
 
-def _locked(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("Order not found")
+def _close(order: Order, status: str) -> Order:
+    """Put the locked order's tickets back on sale, void them and set ``status``.
+
+    The one way an order ends; ``tickets_released`` is sent on commit.
+    """
+    ticket_type_ids = inventory.release(order)
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+    tickets_released.send_on_commit(sender=Order, order=order, ticket_type_ids=ticket_type_ids)
     return order
 
 
@@ -30,16 +41,17 @@ def order_expire(*, order_id: int) -> Order | None:
     """Expire a reserved order whose hold has run out, and put its tickets back on sale.
 
     Safe to repeat and to run early: an order that is no longer reserved, or
-    whose hold has not run out (the message came early), is left alone. A
+    whose hold has not run out (the message came early), is left alone, and
+    so is one with a charge in flight (the sweep comes back for it). A
     missing order is ignored (returns None): actors retry nothing for it.
     """
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or order.status != Order.Status.RESERVED or order.expires_at > timezone.now():
+    try:
+        order = order_locked(order_id)
+    except NotFound:
+        return None
+    if not order.hold_is_over() or gateway.payment_in_flight(order):
         return order
-    inventory.release(order)
-    order.status = Order.Status.EXPIRED
-    order.save(update_fields=["status", "updated_at"])
-    return order
+    return _close(order, Order.Status.EXPIRED)
 
 
 def orders_expire_overdue(*, limit: int = SWEEP_BATCH) -> int:
@@ -49,9 +61,8 @@ def orders_expire_overdue(*, limit: int = SWEEP_BATCH) -> int:
     many of those found overdue are expired now (by this sweep or a message
     that arrived meanwhile).
     """
-    overdue = Order.objects.filter(status=Order.Status.RESERVED, expires_at__lte=timezone.now())
-    order_ids = list(overdue.order_by("expires_at").values_list("pk", flat=True)[:limit])
-    expired = [order_expire(order_id=order_id) for order_id in order_ids]
+    overdue = Order.objects.overdue().order_by("expires_at")
+    expired = [order_expire(order_id=order_id) for order_id in overdue.values_list("pk", flat=True)[:limit]]
     return sum(1 for order in expired if order and order.status == Order.Status.EXPIRED)
 
 
@@ -60,57 +71,60 @@ def order_cancel(*, order_id: int, by: User) -> Order:
     """Cancel a reserved order (its owner or staff) and release its tickets.
 
     Cancelling a cancelled or expired order is a no-op; a paid order must be
-    refunded instead (InvalidTransition).
+    refunded instead (InvalidTransition); while a charge is in flight the
+    cancellation is refused (Conflict ``payment_in_progress``).
     """
-    order = _locked(order_id)
-    if order.user_id != by.pk and not by.is_staff_member:
-        raise NotFound("Order not found")
+    order = order_locked(order_id, by=by)
     if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
         return order
     if order.status != Order.Status.RESERVED:
         raise InvalidTransition(f"A {order.status} order cannot be cancelled; a paid order is refunded.")
-    inventory.release(order)
-    order.status = Order.Status.CANCELLED
-    order.save(update_fields=["status", "updated_at"])
-    return order
+    gateway.check_no_payment_in_flight(order)
+    return _close(order, Order.Status.CANCELLED)
 
 
-@transaction.atomic
 def order_refund(*, order_id: int, by: User) -> Order:
     """Refund a paid order: a refund payment, tickets void, tickets back on sale.
 
     The owner may refund until the event starts; staff may refund at any
-    time. Refunding a refunded order is a no-op.
+    time. Refunding a refunded order is a no-op. Like ``order_pay``, the
+    refund is recorded pending and the gateway is called with no lock held
+    (see ``gateway``); a second refund meanwhile is refused (Conflict
+    ``payment_in_progress``), so an order is refunded once. A refund the
+    gateway refuses is logged and raises Conflict ``refund_failed``; the
+    order stays paid.
     """
-    order = _locked(order_id)
-    is_staff = by.is_staff_member
-    if order.user_id != by.pk and not is_staff:
-        raise NotFound("Order not found")
-    if order.status == Order.Status.REFUNDED:
-        return order
-    if order.status != Order.Status.PAID:
-        raise InvalidTransition(f"Only a paid order can be refunded; this one is {order.status}.")
-    if not is_staff and order.event.starts_at <= timezone.now():
-        raise Conflict("The event has started: ask the organiser for a refund.", code="refund_window_closed")
-    charge = order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED).first()
-    if charge is None:
-        raise DomainError("The order has no successful charge to refund.", code="no_charge")
+    with transaction.atomic():
+        order = order_locked(order_id, by=by)
+        if order.status == Order.Status.REFUNDED:
+            return order
+        if order.status != Order.Status.PAID:
+            raise InvalidTransition(f"Only a paid order can be refunded; this one is {order.status}.")
+        if not by.is_staff_member and order.event.starts_at <= timezone.now():
+            raise Conflict(
+                "The event has started: ask the organiser for a refund.", code="refund_window_closed"
+            )
+        charge = order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED).first()
+        if charge is None:
+            raise DomainError("The order has no successful charge to refund.", code="no_charge")
+        gateway.check_no_payment_in_flight(order)
+        refund = gateway.payment_start(order=order, kind=Payment.Kind.REFUND, provider=charge.provider, by=by)
+
     result = get_provider(charge.provider).refund(
-        amount=order.total, currency=order.currency, charge_reference=charge.reference
+        amount=refund.amount, currency=refund.currency, charge_reference=charge.reference
     )
+
+    with transaction.atomic():
+        order = order_locked(order_id)
+        settled = gateway.payment_settle(refund, result)
+        if settled and result.succeeded:
+            _close(order, Order.Status.REFUNDED)
+    # Raised after the commit, so that the answer stays in the log.
+    if not settled:
+        raise Conflict(
+            "The payment provider answered too late; staff will check the refund.", code="payment_timed_out"
+        )
     if not result.succeeded:
+        logger.warning("refund %s for order %s failed: %s", refund.pk, order.pk, result.failure_reason)
         raise Conflict(f"The refund failed: {result.failure_reason}", code="refund_failed")
-    Payment.objects.create(
-        order=order,
-        kind=Payment.Kind.REFUND,
-        amount=order.total,
-        currency=order.currency,
-        status=Payment.Status.SUCCEEDED,
-        provider=charge.provider,
-        reference=result.reference,
-        created_by=by,
-    )
-    inventory.release(order)
-    order.status = Order.Status.REFUNDED
-    order.save(update_fields=["status", "updated_at"])
     return order

@@ -8,8 +8,8 @@ locked only from that UPDATE to COMMIT, which is what lets a flash sale run
 at the speed of the database. A type already sold out when the sale is read
 is refused before anything is written: in a flash sale most requests are
 these. Seats are claimed by inserting their tickets: the partial unique
-index on ``Ticket.seat`` refuses a second active claim. The statements
-themselves are in ``reservation_sql``.
+index on ``Ticket.seat`` refuses a second active claim (``tickets_issue``).
+The statements themselves are in ``reservation_sql`` and ``tixxety.fast_insert``.
 """
 
 from collections import Counter
@@ -17,19 +17,20 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event, Seat, TicketType
 from orders.models import Order, OrderLine
 from orders.services import reservation_sql
-from orders.tasks import expire_order
-from tickets.models import Ticket
-from tixxety.exceptions import DomainError, NotFound, NotOnSale, SeatTaken, SoldOut
+from orders.services.limits import check_order_limits, check_quantity, check_sold_by_quantity
+from orders.signals import order_reserved
+from orders.tasks import order_expire_task
+from tickets.services import tickets_issue
+from tixxety import fast_insert
+from tixxety.exceptions import DomainError, NotFound, NotOnSale, SoldOut
 from tixxety.jobs import send_on_commit
-
-MAX_TICKETS_PER_ORDER = 100
 
 
 def hold_seconds(event: Event) -> int:
@@ -51,12 +52,12 @@ def order_reserve(
     NotOnSale (not published, already over, or queue-only), DomainError
     (bad quantities, over ``max_per_order``, mixed currencies), SeatTaken
     naming the seats, and SoldOut; in every case nothing is written.
-    The order expires after the hold: a delayed message is sent on commit.
+    The order expires after the hold: a delayed message is sent on commit,
+    and ``order_reserved``.
     """
     quantities = Counter()
     for ticket_type_id, quantity in items:
-        if quantity < 1:
-            raise DomainError("Quantity must be at least 1.", code="invalid_quantity")
+        check_quantity(quantity)
         quantities[ticket_type_id] += quantity
     seat_ids = list(dict.fromkeys(seat_ids))
     if not quantities and not seat_ids:
@@ -76,15 +77,16 @@ def order_reserve(
     wanted = quantities + Counter(seat.ticket_type_id for seat in seats)
     _check_all_found(seat_ids, seats, wanted, event_types)
     ticket_types = {pk: event_types[pk] for pk in sorted(wanted)}
-    _check_limits(ticket_types, wanted)
-    _check_seats_chosen(ticket_types, quantities)
+    check_order_limits(ticket_types, wanted)
+    for pk in quantities:
+        check_sold_by_quantity(ticket_types[pk], seated=ticket_types[pk].seated, seat_field="seat_ids")
     for pk, quantity in quantities.items():  # seats: the seat's own answer is more useful
         if ticket_types[pk].available < quantity:
             raise _sold_out(ticket_types[pk], event_types)
     quantities.update(seat.ticket_type_id for seat in seats)
 
     with transaction.atomic():
-        (order,) = reservation_sql.insert(
+        (order,) = fast_insert.insert(
             [
                 Order(
                     user=user,
@@ -96,7 +98,7 @@ def order_reserve(
                 )
             ]
         )
-        lines = reservation_sql.insert(
+        lines = fast_insert.insert(
             [
                 OrderLine(
                     order=order, ticket_type=ticket_types[pk], quantity=n, unit_price=ticket_types[pk].price
@@ -104,12 +106,13 @@ def order_reserve(
                 for pk, n in sorted(quantities.items())
             ]
         )
-        tickets = _insert_tickets(order, quantities, seats, holder_name=user.name)
+        tickets = tickets_issue(order=order, quantities=quantities, seats=seats, holder_name=user.name)
         for pk in sorted(quantities):  # last, in id order: see the module docstring
             if not reservation_sql.claim(pk, quantities[pk]):
                 ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
                 raise _sold_out(ticket_types[pk], event_types)
-        send_on_commit(expire_order, order.pk, delay_ms=hold_seconds(event) * 1000)
+        send_on_commit(order_expire_task, order.pk, delay_ms=hold_seconds(event) * 1000)
+        order_reserved.send_on_commit(sender=Order, order=order, ticket_type_ids=sorted(quantities))
     reservation_sql.as_prefetched(order, lines=lines, tickets=tickets, payments=[])
     return order
 
@@ -140,62 +143,6 @@ def _check_all_found(seat_ids: list[int], seats: list[Seat], wanted: Counter, ti
             f"Ticket type {', '.join(map(str, missing))} not found for this event.",
             code="ticket_type_not_found",
         )
-
-
-def _check_limits(ticket_types: dict[int, TicketType], quantities: Counter) -> None:
-    for pk, quantity in quantities.items():
-        if quantity > ticket_types[pk].max_per_order:
-            raise DomainError(
-                f"At most {ticket_types[pk].max_per_order} '{ticket_types[pk].name}' tickets per order.",
-                code="max_per_order",
-            )
-    if sum(quantities.values()) > MAX_TICKETS_PER_ORDER:
-        raise DomainError(f"At most {MAX_TICKETS_PER_ORDER} tickets per order.", code="max_per_order")
-    if len({t.currency for t in ticket_types.values()}) > 1:
-        raise DomainError("Ticket types in one order must share a currency.", code="mixed_currency")
-
-
-def _check_seats_chosen(ticket_types: dict[int, TicketType], unseated: Counter) -> None:
-    """A ticket type with a seat map sells seats, never an anonymous quantity."""
-    for pk in unseated:
-        if ticket_types[pk].seated:
-            raise DomainError(
-                f"Choose seats for '{ticket_types[pk].name}' (seat_ids).", code="seats_required"
-            )
-
-
-def _insert_tickets(
-    order: Order, quantities: Counter, seats: list[Seat], *, holder_name: str
-) -> list[Ticket]:
-    seated = Counter(seat.ticket_type_id for seat in seats)
-    tickets = reservation_sql.insert(
-        [
-            Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
-            for pk, quantity in sorted(quantities.items())
-            for _ in range(quantity - seated[pk])
-        ]
-    )
-    if not seats:
-        return tickets
-    try:
-        # A savepoint, so that after a unique violation we can still ask which seats were taken.
-        with transaction.atomic():
-            return tickets + reservation_sql.insert(
-                [
-                    Ticket(
-                        order=order, ticket_type_id=seat.ticket_type_id, seat=seat, holder_name=holder_name
-                    )
-                    for seat in seats
-                ]
-            )
-    except IntegrityError:
-        taken = Ticket.objects.filter(seat__in=seats, status__in=Ticket.ACTIVE_STATUSES).values_list(
-            "seat__label", flat=True
-        )
-        labels = sorted(taken) or [seat.label for seat in seats]
-        if len(labels) == 1:
-            raise SeatTaken(f"Seat {labels[0]} is already taken") from None
-        raise SeatTaken(f"Seats {', '.join(labels)} are already taken") from None
 
 
 def _sold_out(ticket_type: TicketType, event_types: dict[int, TicketType]) -> SoldOut:

@@ -4,9 +4,10 @@ A flash sale runs these once per booking, thousands of times a minute. The
 ORM spends more CPU compiling them than PostgreSQL spends executing them
 (measured: reading the sale 1.0 ms against 0.14 ms, the three inserts 0.71
 against 0.24, the claim 0.39 against 0.06), and CPU is what a booking server
-runs out of. Column lists come from the models' ``_meta``, so the SQL follows
-the schema; the reservation tests cover every statement on SQLite and PostgreSQL,
-and ``test_reservation_sql`` holds the sale read equal to the ORM's, field by field.
+runs out of. The inserts are ``tixxety.fast_insert``'s, shared with ``tickets``.
+Column lists come from the models' ``_meta``, so the SQL follows the schema; the
+reservation tests cover every statement on SQLite and PostgreSQL, and
+``test_reservation_sql`` holds the sale read equal to the ORM's, field by field.
 ``bench/flash_sale.py`` runs these same statements in pgbench for its ceiling.
 """
 
@@ -17,6 +18,7 @@ from django.db.models import Model
 
 from events.models import Event, Seat, TicketType, Venue
 from orders.models import Order
+from tixxety.fast_insert import quoted_table as _table
 
 
 @cache
@@ -54,10 +56,6 @@ def _columns(model: type[Model], alias: str) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 # The statements are built from model metadata, never from input, and once per shape.
 @cache
 def select_sql() -> str:
@@ -74,18 +72,6 @@ def select_sql() -> str:
         f"JOIN {_table(Venue)} v ON v.id = e.venue_id "
         "WHERE tt.event_id = %s"
     )
-
-
-@cache
-def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {_table(model)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * count)} RETURNING {quote(model._meta.pk.column)}"
-    )
-    return sql, fields
 
 
 @cache
@@ -122,30 +108,6 @@ def select_ticket_types(event_id: int) -> dict[int, TicketType]:
         TicketType.event.field.set_cached_value(ticket_type, event)
         ticket_types[ticket_type.pk] = ticket_type
     return ticket_types
-
-
-def insert(objects: list[Model]) -> list[Model]:
-    """INSERT unsaved instances of one model in one statement and set their primary keys.
-
-    What ``bulk_create`` does for these rows (defaults, ``auto_now_add``,
-    conversion to the database's types) without compiling a query.
-    """
-    if not objects:
-        return objects
-    sql, fields = _insert_sql(type(objects[0]), len(objects))
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        for obj in objects
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pks = cursor.fetchall()
-    for obj, (pk,) in zip(objects, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objects
 
 
 def claim(ticket_type_id: int, quantity: int) -> bool:

@@ -11,7 +11,7 @@ from dramatiq_crontab import scheduler
 from events.models import TicketType
 from orders.models import Order
 from orders.services import order_expire, order_pay, order_reserve, orders_expire_overdue
-from orders.tasks import expire_order, expire_overdue_orders
+from orders.tasks import order_expire_task, orders_expire_overdue_task
 from tickets.models import Ticket
 from tixxety.exceptions import OrderExpired
 
@@ -97,7 +97,7 @@ def test_reservation_sends_a_delayed_expiry_message_on_commit(
     with django_capture_on_commit_callbacks(execute=True):
         order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
 
-    [raw] = broker.queues[f"{expire_order.queue_name}.DQ"].queue
+    [raw] = broker.queues[f"{order_expire_task.queue_name}.DQ"].queue
     message = Message.decode(raw)
     assert message.args == (order.pk,)
     hold_ms = (order.expires_at - timezone.now()).total_seconds() * 1000
@@ -111,7 +111,7 @@ def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
     event, regular = sale
 
     order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 3)])
-    broker.join(expire_order.queue_name, fail_fast=True)
+    broker.join(order_expire_task.queue_name, fail_fast=True)
     worker.join()
 
     order.refresh_from_db()
@@ -121,19 +121,40 @@ def test_expiry_through_a_real_worker(sale, customer, broker, worker, settings):
 
 @pytest.mark.usefixtures("invariants")
 @pytest.mark.django_db(transaction=True)
-def test_the_scheduled_sweep_expires_a_reservation_whose_message_was_lost(sale, customer, broker, worker):
-    # given an overdue reservation whose delayed expiry message was lost
+def test_the_scheduled_sweep_expires_a_reservation_whose_message_was_lost(sale, customer, broker, request):
+    # given an overdue reservation whose delayed expiry message was lost (before a worker could hold it)
     event, regular = sale
     order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
     broker.flush_all()
+    worker = request.getfixturevalue("worker")
     _overdue(order)
-    [job] = [job for job in scheduler.get_jobs() if job.func == expire_overdue_orders.send]
+    [job] = [job for job in scheduler.get_jobs() if job.func == orders_expire_overdue_task.send]
 
     # when the scheduler fires the sweep's job and a worker runs what it enqueued
     job.func()
-    broker.join(expire_overdue_orders.queue_name, fail_fast=True)
+    broker.join(orders_expire_overdue_task.queue_name, fail_fast=True)
     worker.join()
 
     # then the reservation is expired and its tickets are on sale again
     assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED
     assert TicketType.objects.get(pk=regular.pk).available == regular.capacity
+
+
+@pytest.mark.usefixtures("invariants")
+@pytest.mark.django_db(transaction=True)
+def test_a_message_queued_under_the_actors_old_name_still_expires(sale, customer, broker, request):
+    # given an expiry message enqueued before the actor was renamed to order_expire_task
+    event, regular = sale
+    order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
+    broker.flush_all()  # before a worker could hold the new-style message
+    worker = request.getfixturevalue("worker")
+    _overdue(order)
+    old = Message(queue_name="default", actor_name="expire_order", args=(order.pk,), kwargs={}, options={})
+
+    # when a worker of the new code takes it
+    broker.enqueue(old)
+    broker.join("default", fail_fast=True)
+    worker.join()
+
+    # then it runs the renamed actor
+    assert Order.objects.get(pk=order.pk).status == Order.Status.EXPIRED

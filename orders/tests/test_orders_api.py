@@ -125,10 +125,10 @@ def test_bad_payment_input_is_400(customer_api, reserved, body):
 def test_receipt_email_is_sent_after_payment(
     customer_api, reserved, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from orders.tasks import send_receipt_email
+    from orders.tasks import order_receipt_send_task
 
     _pay(customer_api, reserved)
-    send_receipt_email(reserved.pk)
+    order_receipt_send_task(reserved.pk)
 
     [mail] = mailoutbox
     assert reserved.code in mail.subject

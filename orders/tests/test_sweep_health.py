@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core.cache import cache
 
-from orders.tasks import expire_overdue_orders
+from orders.tasks import orders_expire_overdue_task
 
 
 @pytest.mark.django_db(transaction=True)
@@ -15,8 +15,8 @@ def test_sweep_run_by_a_worker_clears_healthz_degraded(api_client, broker, worke
     assert api_client.get("/healthz").json()["status"] == "degraded"
 
     # when a worker runs it
-    expire_overdue_orders.send()
-    broker.join(expire_overdue_orders.queue_name, fail_fast=True)
+    orders_expire_overdue_task.send()
+    broker.join(orders_expire_overdue_task.queue_name, fail_fast=True)
     worker.join()
 
     # then the health check sees the run
