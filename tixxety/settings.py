@@ -259,6 +259,9 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- Domain -----------------------------------------------------------------
 
 RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
+# How long an analytics report is served from the cache; any booking, payment,
+# refund or expiry makes it stale at once (analytics.cache).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 60)
 
 # --- Static files, mail ------------------------------------------------------
 
