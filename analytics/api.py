@@ -1,7 +1,7 @@
 """The analytics API: admin-only reports, their CSV exports, and the public home page counts."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -52,18 +52,21 @@ class ReportExportView(ReportView):
 def report_views(spec: reports.ReportSpec) -> tuple[type[ReportView], type[ReportExportView]]:
     """The JSON and CSV views of ``spec``, each documented with its parameters and shape."""
     name = spec.name.title()
-    json_view = type(f"{name}ReportView", (ReportView,), {"report": spec, "__doc__": spec.title})
-    csv_view = type(
-        f"{name}ExportView", (ReportExportView,), {"report": spec, "__doc__": f"{spec.title} (CSV)"}
-    )
-    json_view.get = extend_schema(
-        summary=spec.title, parameters=[spec.query], responses={200: spec.response, **ADMIN_ERRORS}
-    )(json_view.get)
-    csv_view.get = extend_schema(
-        summary=f"{spec.title} (CSV)",
-        parameters=[spec.query],
-        responses={(200, "text/csv"): OpenApiResponse(str, description="Header row first."), **ADMIN_ERRORS},
-    )(csv_view.get)
+    json_view = extend_schema_view(
+        get=extend_schema(
+            summary=spec.title, parameters=[spec.query], responses={200: spec.response, **ADMIN_ERRORS}
+        )
+    )(type(f"{name}ReportView", (ReportView,), {"report": spec, "__doc__": spec.title}))
+    csv_view = extend_schema_view(
+        get=extend_schema(
+            summary=f"{spec.title} (CSV)",
+            parameters=[spec.query],
+            responses={
+                (200, "text/csv"): OpenApiResponse(str, description="Header row first."),
+                **ADMIN_ERRORS,
+            },
+        )
+    )(type(f"{name}ExportView", (ReportExportView,), {"report": spec, "__doc__": f"{spec.title} (CSV)"}))
     return json_view, csv_view
 
 

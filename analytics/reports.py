@@ -117,7 +117,7 @@ SUMMARY = ReportSpec(
     title="Summary: events, users, orders, tickets, revenue, occupancy, check-in",
     query=shapes.RefreshQuerySerializer,
     data=shapes.SummaryDataSerializer,
-    response=shapes.SummarySerializer,
+    response=shapes.SummaryReportSerializer,
     compute=compute_summary,
     csv_rows=summary_csv,
 )
@@ -145,7 +145,7 @@ SALES = ReportSpec(
     title="Sales: orders paid, tickets sold and orders refunded per day or week",
     query=shapes.RangeQuerySerializer,
     data=shapes.SalesDataSerializer,
-    response=shapes.SalesSerializer,
+    response=shapes.SalesReportSerializer,
     compute=compute_sales,
     csv_rows=lambda data: _table(SALES_COLUMNS, data["series"]),
 )
@@ -173,7 +173,7 @@ USERS = ReportSpec(
     title="Users: sign-ups per day or week, buyers and repeat buyers",
     query=shapes.RangeQuerySerializer,
     data=shapes.UsersDataSerializer,
-    response=shapes.UsersSerializer,
+    response=shapes.UsersReportSerializer,
     compute=compute_users,
     csv_rows=lambda data: _table(("period", "signups"), data["series"]),
 )
@@ -208,7 +208,7 @@ REVENUE = ReportSpec(
     title="Revenue by event and ticket type, net of refunds",
     query=shapes.EventQuerySerializer,
     data=shapes.RevenueDataSerializer,
-    response=shapes.RevenueSerializer,
+    response=shapes.RevenueReportSerializer,
     compute=compute_revenue,
     csv_rows=lambda data: _table(REVENUE_COLUMNS, data["rows"]),
 )
@@ -238,7 +238,7 @@ TICKETS = ReportSpec(
     title="Tickets per ticket type: capacity, sold, reserved, available, checked in",
     query=shapes.EventQuerySerializer,
     data=shapes.TicketsDataSerializer,
-    response=shapes.TicketsSerializer,
+    response=shapes.TicketsReportSerializer,
     compute=compute_tickets,
     csv_rows=lambda data: _table(TICKET_COLUMNS, data["rows"]),
 )
@@ -253,7 +253,7 @@ HOMEPAGE = ReportSpec(
     # Public: no ``refresh``, so nobody outside can make every request compute.
     query=drf.Serializer,
     data=shapes.HomepageDataSerializer,
-    response=shapes.HomepageSerializer,
+    response=shapes.HomepageStatsSerializer,
     compute=lambda params: selectors.homepage_counts(now=timezone.now()),
 )
 

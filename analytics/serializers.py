@@ -66,7 +66,7 @@ class ReportMetaSerializer(serializers.Serializer):
     cached = serializers.BooleanField(help_text="Whether this answer came from the cache.")
 
 
-class MoneySerializer(serializers.Serializer):
+class CurrencyRevenueSerializer(serializers.Serializer):
     currency = serializers.CharField()
     gross = serializers.DecimalField(max_digits=14, decimal_places=2)
     refunds = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -129,19 +129,19 @@ class OrderCountsSerializer(serializers.Serializer):
     refunded = serializers.IntegerField()
 
 
-class TicketCountsSerializer(serializers.Serializer):
+class TicketTotalsSerializer(serializers.Serializer):
     sold = serializers.IntegerField()
     reserved = serializers.IntegerField()
 
 
-class OccupancySerializer(serializers.Serializer):
+class OccupancyTotalsSerializer(serializers.Serializer):
     capacity = serializers.IntegerField(help_text="Of published events that are not over.")
     sold = serializers.IntegerField()
     reserved = serializers.IntegerField()
     rate = RateField(help_text="(sold + reserved) / capacity")
 
 
-class CheckInSerializer(serializers.Serializer):
+class CheckInRateSerializer(serializers.Serializer):
     tickets = serializers.IntegerField(help_text="Valid tickets of events that have started.")
     checked_in = serializers.IntegerField()
     rate = RateField(help_text="checked_in / tickets")
@@ -151,15 +151,15 @@ class SummaryDataSerializer(serializers.Serializer):
     events = EventCountsSerializer()
     users = UserCountsSerializer()
     orders = OrderCountsSerializer()
-    tickets = TicketCountsSerializer()
-    occupancy = OccupancySerializer()
-    check_in = CheckInSerializer()
-    revenue = MoneySerializer(many=True, help_text="Per currency, from the transaction log.")
+    tickets = TicketTotalsSerializer()
+    occupancy = OccupancyTotalsSerializer()
+    check_in = CheckInRateSerializer()
+    revenue = CurrencyRevenueSerializer(many=True, help_text="Per currency, from the transaction log.")
     upcoming_events = EventOccupancySerializer(many=True, help_text="The next published events.")
     top_events = EventOccupancySerializer(many=True, help_text="The events with the most tickets sold.")
 
 
-class SummarySerializer(ReportMetaSerializer, SummaryDataSerializer):
+class SummaryReportSerializer(ReportMetaSerializer, SummaryDataSerializer):
     pass
 
 
@@ -184,7 +184,7 @@ class SalesDataSerializer(RangeDataSerializer):
     series = SalesPeriodSerializer(many=True)
 
 
-class SalesSerializer(ReportMetaSerializer, SalesDataSerializer):
+class SalesReportSerializer(ReportMetaSerializer, SalesDataSerializer):
     pass
 
 
@@ -206,7 +206,7 @@ class UsersDataSerializer(RangeDataSerializer):
     series = SignupPeriodSerializer(many=True)
 
 
-class UsersSerializer(ReportMetaSerializer, UsersDataSerializer):
+class UsersReportSerializer(ReportMetaSerializer, UsersDataSerializer):
     pass
 
 
@@ -227,11 +227,11 @@ class RevenueRowSerializer(serializers.Serializer):
 
 class RevenueDataSerializer(serializers.Serializer):
     event = serializers.IntegerField(allow_null=True, help_text="The event asked for, or null for all.")
-    totals = MoneySerializer(many=True, help_text="Per currency.")
+    totals = CurrencyRevenueSerializer(many=True, help_text="Per currency.")
     rows = RevenueRowSerializer(many=True)
 
 
-class RevenueSerializer(ReportMetaSerializer, RevenueDataSerializer):
+class RevenueReportSerializer(ReportMetaSerializer, RevenueDataSerializer):
     pass
 
 
@@ -253,7 +253,7 @@ class TicketsDataSerializer(serializers.Serializer):
     rows = TicketTypeRowSerializer(many=True)
 
 
-class TicketsSerializer(ReportMetaSerializer, TicketsDataSerializer):
+class TicketsReportSerializer(ReportMetaSerializer, TicketsDataSerializer):
     pass
 
 
@@ -267,5 +267,5 @@ class HomepageDataSerializer(serializers.Serializer):
     tickets_sold = serializers.IntegerField()
 
 
-class HomepageSerializer(ReportMetaSerializer, HomepageDataSerializer):
+class HomepageStatsSerializer(ReportMetaSerializer, HomepageDataSerializer):
     pass
