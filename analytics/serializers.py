@@ -5,7 +5,7 @@ response serializer that adds ``computed_at`` and ``cached``: the response
 is the data plus those two, and the schema says exactly that.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -13,6 +13,9 @@ from rest_framework import serializers
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
 INTERVALS = ("day", "week")
+# Far outside these the arithmetic of local days overflows Python's dates.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+MAX_ID = 2**63 - 1
 
 
 # --- query parameters ------------------------------------------------------------
@@ -25,7 +28,9 @@ class RefreshQuerySerializer(serializers.Serializer):
 
 
 class EventQuerySerializer(RefreshQuerySerializer):
-    event = serializers.IntegerField(required=False, min_value=1, help_text="Only this event's ticket types.")
+    event = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this event's ticket types."
+    )
 
 
 class RangeQuerySerializer(RefreshQuerySerializer):
@@ -45,8 +50,13 @@ class RangeQuerySerializer(RefreshQuerySerializer):
         }
 
     def validate(self, attrs):
+        for name in ("from", "to"):
+            if name in attrs and not EARLIEST <= attrs[name] <= LATEST:
+                raise serializers.ValidationError(
+                    {name: f"Dates run from {EARLIEST} to {LATEST}."}, code="date_out_of_range"
+                )
         end = attrs.get("to") or timezone.localdate(timezone=timezone.get_default_timezone())
-        start = attrs.get("from") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        start = attrs.get("from") or max(EARLIEST, end - timedelta(days=DEFAULT_RANGE_DAYS - 1))
         if start > end:
             raise serializers.ValidationError(
                 {"from": "`from` must not be after `to`."}, code="invalid_range"

@@ -139,3 +139,32 @@ def test_refresh_and_a_version_bump_recompute_the_dashboard(client, staff, world
     bumped = client.get(INDEX).context["dashboard"]
 
     assert (refreshed["cached"], cached["cached"], bumped["cached"]) == (False, True, False)
+
+
+def test_an_empty_platform_shows_empty_charts(client, staff):
+    client.force_login(staff)
+
+    response = client.get(INDEX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No paid orders yet." in html
+    assert "No upcoming events." in html
+    assert "No event today." in html
+    assert {column.height for column in response.context["dashboard"]["sales"]["chart"].columns} == {0}
+
+
+def test_the_dashboard_works_with_the_cache_down(client, staff, world, settings, caplog):
+    client.force_login(staff)  # the session is in the database
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+
+    response = client.get(INDEX)
+
+    assert response.status_code == 200
+    assert response.context["dashboard"]["cached"] is False
+    assert "Analytics cache unavailable" in caplog.text
