@@ -16,7 +16,7 @@ Definitions, used the same way everywhere:
 
 Waitlist and queue lengths belong in the summary once issue 10 adds the
 WaitlistEntry and TicketRequest models: a ``waiting_counts()`` here, added to
-``reports.summary`` beside ``inventory_totals()``.
+``reports.compute_summary`` beside ``inventory_totals()``.
 """
 
 from datetime import date, datetime, time, timedelta, tzinfo
