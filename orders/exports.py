@@ -4,10 +4,10 @@ Pass payments with ``order``, ``order__user`` and ``order__event`` selected
 (``selectors.payment_list`` does), or every row costs three queries.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from orders.models import Payment
+from tixxety.csv_export import stream_csv, write_csv
 
 PAYMENT_COLUMNS = (
     "created_at",
@@ -23,16 +23,6 @@ PAYMENT_COLUMNS = (
     "failure_reason",
 )
 
-# A cell starting with one of these is a formula to Excel and LibreOffice;
-# e-mail addresses, references and failure reasons come from outside.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
 
 def payment_rows(payments: Iterable[Payment]) -> Iterator[list]:
     """Yield the header, then one row per payment in the order given."""
@@ -40,37 +30,25 @@ def payment_rows(payments: Iterable[Payment]) -> Iterator[list]:
     for payment in payments:
         order = payment.order
         yield [
-            _cell(value)
-            for value in (
-                payment.created_at.isoformat(),
-                order.code,
-                order.user.email,
-                order.event.title,
-                payment.kind,
-                payment.status,
-                payment.amount,
-                payment.currency,
-                payment.provider,
-                payment.reference,
-                payment.failure_reason,
-            )
+            payment.created_at.isoformat(),
+            order.code,
+            order.user.email,
+            order.event.title,
+            payment.kind,
+            payment.status,
+            payment.amount,
+            payment.currency,
+            payment.provider,
+            payment.reference,
+            payment.failure_reason,
         ]
 
 
 def write_payments_csv(payments: Iterable[Payment], file) -> None:
     """Write the header and one CSV row per payment to ``file`` (anything with ``write``)."""
-    csv.writer(file).writerows(payment_rows(payments))
-
-
-class _Echo:
-    """A file whose ``write`` returns the line, so csv.writer can feed a generator."""
-
-    def write(self, value):
-        return value
+    write_csv(payment_rows(payments), file)
 
 
 def stream_payments_csv(payments: Iterable[Payment]) -> Iterator[str]:
     """Yield the CSV line by line, for a StreamingHttpResponse over a long log."""
-    writer = csv.writer(_Echo())
-    for row in payment_rows(payments):
-        yield writer.writerow(row)
+    return stream_csv(payment_rows(payments))

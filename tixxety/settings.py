@@ -70,7 +70,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 PORT = env_int("PORT", 8000)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "analytics.admin_config.DashboardAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -288,6 +288,9 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # --- Domain -----------------------------------------------------------------
 
 RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
+# How long an analytics report is served from the cache; any booking, payment,
+# refund or expiry makes it stale at once (analytics.cache).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 60)
 
 # --- Static files, mail ------------------------------------------------------
 

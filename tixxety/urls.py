@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("events.api_urls")),
     path("", include("tickets.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("analytics.api_urls")),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", views.OfflineRedocView.as_view(url_name="schema"), name="redoc"),

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from analytics.receivers import REPORT_VERSION_KEY, report_version
+from analytics.cache import REPORT_VERSION_KEY, report_version
 from orders.models import Order
 from orders.services import order_cancel, order_expire, order_pay, order_refund, order_reserve
 from orders.signals import order_paid, order_reserved, tickets_released
