@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tickets",
     "orders",
     "analytics",
+    "ops",
 ]
 
 MIDDLEWARE = [
