@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,7 +61,6 @@ class Program:
     started_at: float = 0.0
     quick_failures: int = 0
     restart_at: float | None = None
-    finished: bool = False
 
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603  (commands given by the operator)
@@ -153,7 +153,10 @@ def parse(arguments: list[str]) -> list[Program]:
         name, separator, command = argument.partition("=")
         if not separator or not name or not command.strip():
             raise SystemExit(f"usage: python -m ops.supervise NAME=COMMAND ...; not {argument!r}")
-        programs.append(Program(name=name, argv=shlex.split(command)))
+        argv = shlex.split(command)
+        if shutil.which(argv[0]) is None:
+            raise SystemExit(f"supervise: {name}: command not found: {argv[0]}")
+        programs.append(Program(name=name, argv=argv))
     if not programs:
         raise SystemExit("usage: python -m ops.supervise NAME=COMMAND ...")
     return programs

@@ -190,3 +190,17 @@ def test_arguments_must_name_each_command():
 
     assert completed.returncode == 1
     assert "usage: python -m ops.supervise NAME=COMMAND" in completed.stderr
+
+
+def test_a_command_that_does_not_exist_is_refused_before_anything_starts():
+    programs = [f"web={sys.executable} -c pass", "worker=no-such-command-here"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "ops.supervise", *programs],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert completed.returncode == 1
+    assert "worker: command not found: no-such-command-here" in completed.stderr
+    assert "started" not in completed.stderr
