@@ -13,13 +13,13 @@ export LOG_FORMAT ?= text
 run: $(VENV)/.installed-runtime migrate seed
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Redis broker: web on :$(PORT), a Dramatiq worker and the scheduler (Ctrl-C stops all three)"; \
-	  trap 'kill 0' INT TERM EXIT; \
-	  $(PY) manage.py rundramatiq --processes 1 --threads 4 & \
-	  $(PY) manage.py crontab & \
-	  $(PY) manage.py rundev $(PORT); \
+	  exec $(PY) -m ops.supervise \
+	    "worker=$(PY) manage.py rundramatiq --processes 1 --threads 4" \
+	    "scheduler=$(PY) manage.py crontab" \
+	    "web=$(PY) manage.py rundev $(PORT)"; \
 	else \
 	  echo "Zero-setup mode: SQLite, in-process broker, worker and scheduler (development only)"; \
-	  $(PY) manage.py rundev $(PORT); \
+	  exec $(PY) -m ops.supervise "web=$(PY) manage.py rundev $(PORT)"; \
 	fi
 
 ## Run the whole test suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
@@ -29,6 +29,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 install: $(VENV)/.installed-dev
 

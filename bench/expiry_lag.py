@@ -10,16 +10,28 @@ order was expired (``Order.updated_at`` is written by the expiry):
     .venv/bin/python manage.py rundramatiq --processes 1 --threads 4 &
     .venv/bin/python bench/expiry_lag.py --orders 500 --hold 5
 
+The zero-setup mode (SQLite, the in-memory broker served inside ``manage.py
+rundev``) has no broker another process could reach, so there the orders are
+booked through the running server's API instead (``--base-url``), a few at a
+time, while its in-process worker expires the earlier ones; the hold is the
+server's, so start it with a short one:
+
+    RESERVATION_HOLD_SECONDS=5 .venv/bin/python manage.py rundev 8000 &
+    .venv/bin/python bench/expiry_lag.py --base-url http://127.0.0.1:8000 --orders 500
+
 It prints p50/p95/p99/max lag, how many orders were still reserved, and
 whether the ticket type's counters are back to zero (exit status 1 if not).
 Its data is removed at the end.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +57,8 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=500, help="reservations to let expire")
     parser.add_argument("--hold", type=int, default=5, help="hold in seconds")
     parser.add_argument("--wait", type=int, default=20, help="seconds to wait after the last hold runs out")
+    parser.add_argument("--base-url", help="book through this server's API (its hold applies)")
+    parser.add_argument("--concurrency", type=int, default=4, help="parallel bookings with --base-url")
     args = parser.parse_args()
     setup_django(args.hold)
 
@@ -59,8 +73,8 @@ def main() -> int:
     from orders.models import Order
     from orders.services import order_reserve
 
-    if isinstance(dramatiq.get_broker(), StubBroker):
-        sys.exit("Set REDIS_URL: the expiry messages must reach a running worker.")
+    if not args.base_url and isinstance(dramatiq.get_broker(), StubBroker):
+        sys.exit("Set REDIS_URL, or use --base-url: the expiry messages must reach a running worker.")
 
     run = timezone.now().strftime("%H%M%S")
     venue = Venue.objects.create(name="Expiry bench hall", latitude=0, longitude=0)
@@ -78,12 +92,17 @@ def main() -> int:
     )
     try:
         started = time.monotonic()
-        for user in users:
-            order_reserve(user=user, event_id=event.pk, items=[(ticket_type.pk, 1)])
-        print(f"reserved {args.orders} orders in {time.monotonic() - started:.1f} s, hold {args.hold} s")
-
-        deadline = time.monotonic() + args.hold + args.wait
+        if args.base_url:
+            book_through_api(args.base_url, users, ticket_type, args.concurrency)
+        else:
+            for user in users:
+                order_reserve(user=user, event_id=event.pk, items=[(ticket_type.pk, 1)])
         orders = Order.objects.filter(event=event)
+        created, last_expiry = orders.order_by("-expires_at").values_list("created_at", "expires_at")[0]
+        hold = (last_expiry - created).total_seconds()
+        print(f"reserved {orders.count()} orders in {time.monotonic() - started:.1f} s, hold {hold:.0f} s")
+
+        deadline = time.monotonic() + max((last_expiry - timezone.now()).total_seconds(), 0) + args.wait
         while time.monotonic() < deadline and orders.filter(status=Order.Status.RESERVED).exists():
             time.sleep(0.5)
 
@@ -110,6 +129,29 @@ def main() -> int:
         event.delete()
         venue.delete()
         User.objects.filter(pk__in=[u.pk for u in users]).delete()
+
+
+def book_through_api(base_url: str, users, ticket_type, concurrency: int) -> None:
+    """Book one ticket per user through ``POST /api/events/{id}/book``; any answer but 201 stops the run."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    if not base_url.startswith(("http://", "https://")):
+        sys.exit("--base-url must be an http:// or https:// URL")
+    url = f"{base_url.rstrip('/')}/api/events/{ticket_type.event_id}/book"
+    body = json.dumps({"ticket_type": ticket_type.pk, "quantity": 1}).encode()
+
+    def book(user) -> None:
+        headers = {
+            "Authorization": f"Bearer {AccessToken.for_user(user)}",
+            "Content-Type": "application/json",
+        }
+        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310  (http(s) checked)
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            if response.status != 201:
+                raise RuntimeError(f"booking answered {response.status}")
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(book, users))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class TixxetyConfig(AppConfig):
-    """The project package as an app: cross-app commands, jobs and checks."""
+    """The project package as an app: its own commands (rundev, healthcheck), jobs and checks."""
 
     name = "tixxety"
     verbose_name = "Tixxety"

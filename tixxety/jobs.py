@@ -71,12 +71,16 @@ def import_task_modules() -> list[str]:
     return loaded
 
 
-def start_inprocess_jobs(*, worker_threads: int = 2) -> dramatiq.Worker:
+def start_inprocess_jobs(*, worker_threads: int = 4) -> dramatiq.Worker:
     """Serve the in-memory broker with a worker and the periodic scheduler (development only)."""
     if not uses_inprocess_broker():
         raise RuntimeError("In-process jobs are only for the in-memory development broker.")
     import_task_modules()
-    worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=worker_threads)
+    # Delayed messages (an expiry at expires_at) are released when the worker
+    # polls: every second by default, which alone made expiries up to 1 s late.
+    # Four threads, as `make run` gives rundramatiq: with two, expiries fell
+    # behind while the server's request threads took the SQLite write lock.
+    worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=worker_threads, worker_timeout=100)
     worker.start()
     threading.Thread(target=scheduler.start, name="dramatiq-crontab", daemon=True).start()
     return worker

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "tickets",
     "orders",
     "analytics",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,21 @@ DATABASES = {
         conn_health_checks=env_bool("DB_HEALTH_CHECKS", False),
     )
 }
+# SQLite (zero-setup mode) is written by the development server's threads and
+# its in-process worker at once. Write-ahead logging lets readers go on while
+# one writes; BEGIN IMMEDIATE takes the write lock when a transaction starts,
+# where a busy connection waits (timeout, in seconds) instead of failing: a
+# deferred transaction that reads first and then writes cannot wait, and got
+# "database is locked" at once (expiries then ran up to a minute late).
+# synchronous=NORMAL saves an fsync per commit; WAL stays consistent after a
+# crash, and a power cut may lose only the last commits of development data.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 # django-prometheus wraps the database backend to count queries and errors.
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.", "django_prometheus.db.backends."

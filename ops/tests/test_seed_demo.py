@@ -1,8 +1,11 @@
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.core.management.color import no_style
 from django.db import connection
 from django.utils import timezone
@@ -16,6 +19,12 @@ pytestmark = pytest.mark.django_db
 
 NEW_YORK = (40.7128, -74.0060)
 LONDON = (51.5074, -0.1278)
+
+
+@pytest.fixture(autouse=True)
+def development(settings):
+    """Demo data is for development: pytest-django runs tests with DEBUG off."""
+    settings.DEBUG = True
 
 
 def seed(*args):
@@ -167,3 +176,45 @@ def test_an_event_created_after_seeding_does_not_collide_with_pk_1():
 
     assert event.pk > 1
     assert Event.objects.get(pk=1).title == "Demo Event"
+
+
+def test_seed_demo_refuses_with_debug_off_and_creates_nothing(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="refuses to run with DEBUG=0") as refused:
+        seed()
+
+    assert "createsuperuser" in str(refused.value) and "--force-in-production" in str(refused.value)
+    assert counts() == {"User": 0, "Venue": 0, "Event": 0, "TicketType": 0, "Seat": 0}
+
+
+def test_seed_demo_with_debug_off_runs_when_forced(settings):
+    settings.DEBUG = False
+
+    seed("--force-in-production")
+
+    assert User.objects.get(email="admin@local.test").role == User.Role.ADMIN
+    assert Event.objects.get(pk=1).title == "Demo Event"
+
+
+def test_seed_demo_command_line_with_debug_off_exits_1_before_opening_the_database(tmp_path, settings):
+    database = tmp_path / "untouched.sqlite3"
+    environment = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "a-production-like-secret-key-that-is-long-enough-for-the-settings-check",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "seed_demo refuses to run with DEBUG=0" in result.stderr
+    assert not database.exists()

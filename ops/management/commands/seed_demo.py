@@ -4,6 +4,10 @@ Safe to run again: accounts are found by e-mail, venues by name and city,
 events by slug, and "Demo Event" by its primary key 1, so a second run
 creates nothing. ``--scale N`` adds N events and 10 x N customers, named
 ``scale-event-<n>`` and ``scale-user-<n>@local.test`` so a rerun only fills gaps.
+
+With ``DEBUG`` off it refuses to run: it creates an admin whose password is
+published in the README. ``--force-in-production`` overrides that, for a
+staging copy that is meant to have the demo data.
 """
 
 import random
@@ -11,8 +15,9 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
@@ -190,8 +195,19 @@ class Command(BaseCommand):
             metavar="N",
             help="Also create N events (2 ticket types each) and 10 x N customers, in bulk.",
         )
+        parser.add_argument(
+            "--force-in-production",
+            action="store_true",
+            help="Run even with DEBUG off (creates accounts with the published demo password).",
+        )
 
-    def handle(self, *args, scale: int = 0, **options):
+    def handle(self, *args, scale: int = 0, force_in_production: bool = False, **options):
+        if not settings.DEBUG and not force_in_production:
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG=0: it creates admin@local.test with the published "
+                f"password {DEMO_PASSWORD!r}. Create the first admin with `manage.py createsuperuser`; "
+                "pass --force-in-production only to put demo data on a server on purpose."
+            )
         started = time.monotonic()
         self._seed_accounts()
         venues = self._seed_venues()

@@ -1,0 +1,1 @@
+"""Test-only support, kept out of the runtime packages (loaded by pytest.ini)."""
