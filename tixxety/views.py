@@ -1,7 +1,8 @@
-"""Project-level views: home, health, API docs and error pages."""
+"""Project-level views: health, API docs and error pages (JSON under /api/, pages elsewhere)."""
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
@@ -10,10 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tixxety.health import failing, run_checks
-
-
-def home(request):
-    return render(request, "home.html")
 
 
 class HealthView(APIView):
@@ -91,5 +88,13 @@ def page_not_found(request, exception=None):
     return _error(request, 404, "Not found.", "not_found", "404.html")
 
 
+def too_many_requests(request, exception=None):
+    """The answer to a rate-limited request: JSON under /api/, the friendly page elsewhere."""
+    return _error(request, 429, "Too many requests. Try again in a minute.", "throttled", "429.html")
+
+
 def server_error(request):
-    return _error(request, 500, "Internal server error.", "server_error", "500.html")
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    # No request context: the page must render when the database (sessions, the cart count) is what failed.
+    return HttpResponseServerError(loader.render_to_string("500.html"))
