@@ -21,7 +21,7 @@ def signup(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.name}! Your account is ready.")
             return redirect(request.GET.get("next") or "event-list")
-    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "accounts/signup.html", {"form": form})
 
 
 @login_required
@@ -39,4 +39,4 @@ def profile(request):
         if user is not REFUSED:
             messages.success(request, "Profile saved.")
             return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "accounts/profile.html", {"form": form})

@@ -59,7 +59,7 @@ def event_list(request):
         "my_location": MY_LOCATION,
         "near_radius": NEAR_RADIUS_KM,
     }
-    return render(request, "events/list.html", context, status=400 if form.errors else 200)
+    return render(request, "events/list.html", context)
 
 
 def event_page_context(request, pk: int, form: BookingForm | None = None) -> dict:

@@ -48,7 +48,7 @@ def event_book(request, pk: int):
             if order is not REFUSED:
                 messages.success(request, "Your tickets are reserved: pay before the time runs out.")
                 return redirect("order-detail", code=order.code)
-    return render(request, "events/detail.html", event_page_context(request, pk, form), status=409)
+    return render(request, "events/detail.html", event_page_context(request, pk, form))
 
 
 def _add_to_cart(request, form) -> bool:
@@ -121,7 +121,7 @@ def order_detail(request, code: str):
     return _render_order(request, _own_order(request, code))
 
 
-def _render_order(request, order: Order, pay_form: PayForm | None = None, status: int = 200):
+def _render_order(request, order: Order, pay_form: PayForm | None = None):
     types = {line.ticket_type_id: line.ticket_type for line in order.lines.all()}
     context = {
         "order": order,
@@ -135,7 +135,7 @@ def _render_order(request, order: Order, pay_form: PayForm | None = None, status
             if ticket.status == "valid"
         ],
     }
-    return render(request, "orders/detail.html", context, status=status)
+    return render(request, "orders/detail.html", context)
 
 
 @login_required
@@ -150,7 +150,7 @@ def order_pay(request, code: str):
         if paid is not REFUSED:
             messages.success(request, "Payment received: your tickets are below.")
             return redirect("order-detail", code=code)
-    return _render_order(request, _own_order(request, code), form, status=402)
+    return _render_order(request, _own_order(request, code), form)
 
 
 @login_required

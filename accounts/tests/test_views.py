@@ -31,7 +31,7 @@ def test_signup_with_a_taken_email_shows_the_apis_words(client):
         "/accounts/signup/", {"name": "Ada", "email": "ADA@example.com", "password": PASSWORD}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Email already registered" in response.content.decode()
 
 
@@ -40,7 +40,7 @@ def test_signup_with_a_weak_password_names_the_field(client):
         "/accounts/signup/", {"name": "Ada", "email": "ada@example.com", "password": "123"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert response.context["form"].errors["password"]
     assert not User.objects.exists()
 
@@ -89,7 +89,7 @@ def test_profile_refuses_half_a_location_in_the_services_words(client):
 
     response = client.post("/accounts/profile/", {"name": user.name, "latitude": "42.36"})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Latitude and longitude must be set together." in response.content.decode()
 
 

@@ -45,7 +45,7 @@ def test_book_a_sold_out_type_shows_the_apis_words(client, buyer, customer_api):
 
     response = book(client, event, **{f"qty_{types['Regular'].pk}": 2})
 
-    assert api.status_code == response.status_code == 409
+    assert api.status_code == 409 and response.status_code == 200
     assert escape(api.json()["detail"]) in response.content.decode()
     assert not Order.objects.exists()
 
@@ -57,7 +57,7 @@ def test_book_a_seat_someone_took_meanwhile_says_it_is_taken(client, buyer):
 
     response = book(client, event, seats=[seat.pk])
 
-    assert response.status_code == 409
+    assert response.status_code == 200
     assert f"Seat {seat.label} is already taken" in response.content.decode()
 
 
@@ -66,7 +66,7 @@ def test_book_nothing_is_a_form_error(client, buyer):
 
     response = book(client, event)
 
-    assert response.status_code == 409
+    assert response.status_code == 200
     assert "Choose at least one ticket or seat." in response.content.decode()
 
 
@@ -115,7 +115,7 @@ def test_pay_declined_then_paid_shows_the_qr_codes(client, buyer, invariants):
     declined = client.post(f"/orders/{order.code}/pay/", {"token": "tok_declined"})
     paid = client.post(f"/orders/{order.code}/pay/", {"token": "tok_visa"}, follow=True)
 
-    assert declined.status_code == 402
+    assert declined.status_code == 200
     assert "Your card was declined." in declined.content.decode()
     body = paid.content.decode()
     tickets = list(Ticket.objects.filter(order=order))
