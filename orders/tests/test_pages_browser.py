@@ -149,6 +149,22 @@ def test_countdown_reaching_zero_shows_the_order_expired(open_page, live_server,
     assert page.problems == []
 
 
+def test_event_page_availability_updates_by_itself(open_page, live_server):
+    event = EventFactory()
+    regular = TicketTypeFactory(event=event, name="Regular", capacity=10)
+    page = open_page()
+    page.clock.install()  # the page's timers run when the test says so
+    page.goto(f"{live_server.url}/events/{event.pk}/")
+    cell = page.locator(f'[data-available-for="{regular.pk}"]')
+    assert cell.inner_text() == "10 left"
+
+    order_reserve(user=UserFactory(), event_id=event.pk, items=[(regular.pk, 3)])
+    page.clock.fast_forward(16_000)
+
+    page.locator(f'[data-available-for="{regular.pk}"]', has_text="7 left").wait_for()
+    assert page.problems == []
+
+
 def test_near_me_uses_the_browsers_location_and_shows_distances(open_page, live_server):
     EventFactory(title="Boston show", venue=VenueFactory(latitude=42.3601, longitude=-71.0589))
     EventFactory(title="Tokyo show", venue=VenueFactory(latitude=35.68, longitude=139.69))
