@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
@@ -20,8 +21,17 @@ def signup(request):
         if user is not REFUSED:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.name}! Your account is ready.")
-            return redirect(request.GET.get("next") or "event-list")
+            return redirect(_safe_next(request) or "event-list")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _safe_next(request) -> str | None:
+    """The ``next`` page when it is on this site (never an open redirect), as the sign-in view does."""
+    target = request.GET.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None
 
 
 @login_required

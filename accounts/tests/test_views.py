@@ -131,3 +131,16 @@ def test_pages_check_csrf(client):
 
     assert response.status_code == 403
     assert not User.objects.exists()
+
+
+def test_signup_follows_next_only_within_the_site(client):
+    data = {"name": "Ada", "password": PASSWORD}
+
+    inside = client.post("/accounts/signup/?next=/cart/", {**data, "email": "ada@example.com"})
+    client.logout()
+    outside = client.post(
+        "/accounts/signup/?next=https://evil.example/", {**data, "email": "bob@example.com"}
+    )
+
+    assert inside["Location"] == "/cart/"
+    assert outside["Location"] == "/events/"

@@ -100,6 +100,7 @@ def test_event_page_shows_venue_times_prices_and_availability(client):
     sold_out = TicketTypeFactory(event=event, name="Balcony", capacity=1)
     order_reserve(user=UserFactory(), event_id=event.pk, items=[(sold_out.pk, 1)])
 
+    client.force_login(UserFactory())
     body = client.get(f"/events/{event.pk}/").content.decode()
 
     assert "Blue Hall" in body and "1 Quay St" in body
@@ -127,10 +128,21 @@ def test_event_page_seat_map_shows_free_held_and_sold(client):
     assert Ticket.objects.filter(status=Ticket.Status.VALID).count() == 1
 
 
+def test_event_page_asks_a_visitor_to_sign_in_before_booking(client):
+    event = EventFactory()
+    TicketTypeFactory(event=event)
+
+    body = client.get(f"/events/{event.pk}/").content.decode()
+
+    assert f'href="/accounts/login/?next=/events/{event.pk}/"' in body
+    assert "Book now" not in body
+
+
 def test_event_page_of_a_queued_sale_offers_no_booking(client):
     event = EventFactory(sale_mode=Event.SaleMode.QUEUE)
     TicketTypeFactory(event=event)
 
+    client.force_login(UserFactory())
     body = client.get(f"/events/{event.pk}/").content.decode()
 
     assert "queued sale" in body
