@@ -71,6 +71,15 @@ def check_page(page, name: str) -> list[dict]:
     return [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
 
 
+def static_bytes(page) -> int:
+    """Uncompressed bytes of the files the page loaded from /static/."""
+    return page.evaluate(
+        "performance.getEntriesByType('resource')"
+        ".filter(entry => new URL(entry.name).pathname.startsWith('/static/'))"
+        ".reduce((total, entry) => total + entry.decodedBodySize, 0)"
+    )
+
+
 def scrolls_sideways(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 

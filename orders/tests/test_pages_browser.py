@@ -8,12 +8,21 @@ from accounts.tests.factories import UserFactory
 from events.tests.factories import EventFactory, TicketTypeFactory, VenueFactory, catalogue, seated_event
 from orders.models import Order
 from orders.services import cart_add_item, order_pay, order_reserve
-from orders.tests.browser import ORDER_URL, PASSWORD, check_page, new_page, scrolls_sideways, sign_in
+from orders.tests.browser import (
+    ORDER_URL,
+    PASSWORD,
+    check_page,
+    new_page,
+    scrolls_sideways,
+    sign_in,
+    static_bytes,
+)
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PHONE = {"width": 360, "height": 740}
+MAX_STATIC_BYTES = 150_000
 
 
 @pytest.fixture
@@ -236,13 +245,15 @@ def test_every_main_page_passes_axe_without_console_errors(open_page, live_serve
         "not-found": (anonymous, "/no-such-page/"),
     }
 
-    blocking = {}
+    blocking, weights = {}, {}
     for name, (page, path) in pages.items():
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
+        weights[name] = static_bytes(page)
         blocking[name] = check_page(page, name)
 
     assert blocking == {name: [] for name in pages}
+    assert all(0 < weight <= MAX_STATIC_BYTES for weight in weights.values()), weights
     # The 404 page logs its own status as a console error; nothing else may.
     assert [p for p in anonymous.problems if "404" not in p] == []
     assert signed_in.problems == []
