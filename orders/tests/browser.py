@@ -81,7 +81,12 @@ def static_bytes(page) -> int:
 
 
 def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    """Whether the page is wider than the screen.
+
+    Compared with the viewport, not ``innerWidth``: a mobile browser widens
+    its layout viewport to fit content that is too wide, hiding the overflow.
+    """
+    return page.evaluate("document.documentElement.scrollWidth") > page.viewport_size["width"]
 
 
 ORDER_URL = re.compile(r"/orders/TX-[A-Z0-9]+/$")
