@@ -18,7 +18,11 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # Customer pages (server-rendered): catalogue, accounts, cart and orders, ticket QR images.
+    path("", include("events.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("orders.urls")),
+    path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", views.HealthView.as_view(), name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -1,7 +1,8 @@
-"""Project-level views: home, health, API docs and error pages."""
+"""Project-level views: health, API docs and error pages (JSON under /api/, pages elsewhere)."""
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -12,10 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tixxety.health import failing, run_checks, verdict
-
-
-def home(request):
-    return render(request, "home.html")
 
 
 class HealthView(APIView):
@@ -97,8 +94,16 @@ def page_not_found(request, exception=None):
 api_not_found = csrf_exempt(page_not_found)
 
 
+def too_many_requests(request, exception=None):
+    """The answer to a rate-limited request: JSON under /api/, the friendly page elsewhere."""
+    return error_response(request, 429, "Too many requests. Try again in a minute.", "throttled", "429.html")
+
+
 def server_error(request):
-    return error_response(request, 500, "Internal server error.", "server_error", "500.html")
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    # No request context: the page must render when the database (sessions, the cart count) is what failed.
+    return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
 def csrf_failure(request, reason=""):

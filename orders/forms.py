@@ -1,0 +1,28 @@
+"""Forms of the cart and order pages."""
+
+from django import forms
+
+from orders.payments import TestProvider
+
+
+class CartQuantityForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1)
+
+
+class PayForm(forms.Form):
+    """A payment with the test provider: the card token stands in for a card."""
+
+    token = forms.CharField(
+        label="Card token",
+        initial="tok_visa",
+        max_length=100,
+        help_text=(
+            "This is the test payment provider: any token starting with <code>tok_</code> pays, "
+            + ", ".join(f"<code>{token}</code>" for token in TestProvider.DECLINES)
+            + " are declined (your reservation stays and you can try again)."
+        ),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """A button that changes an order (cancel, refund): nothing to fill in, CSRF checked."""

@@ -1,0 +1,20 @@
+"""Cart and order pages."""
+
+from django.urls import path
+
+from orders import views
+
+# No namespace: the API's URL modules hold the app names.
+
+urlpatterns = [
+    path("events/<int:pk>/book/", views.event_book, name="event-book"),
+    path("cart/", views.cart, name="cart"),
+    path("cart/items/<int:item_id>/", views.cart_item_update, name="cart-item-update"),
+    path("cart/items/<int:item_id>/remove/", views.cart_item_remove, name="cart-item-remove"),
+    path("cart/checkout/", views.cart_checkout, name="cart-checkout"),
+    path("orders/", views.order_list, name="order-list"),
+    path("orders/<str:code>/", views.order_detail, name="order-detail"),
+    path("orders/<str:code>/pay/", views.order_pay, name="order-pay"),
+    path("orders/<str:code>/cancel/", views.order_cancel, name="order-cancel"),
+    path("orders/<str:code>/refund/", views.order_refund, name="order-refund"),
+]
