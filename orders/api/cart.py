@@ -19,6 +19,7 @@ from orders.serializers import (
     CartSerializer,
     OrderSerializer,
 )
+from tixxety.ratelimits import rate_limit
 
 
 def _cart_data(request) -> dict:
@@ -76,6 +77,7 @@ class CartCheckoutView(APIView):
         parameters=[IDEMPOTENCY_HEADER],
         summary="Check out the cart",
     )
+    @rate_limit("booking")
     @idempotent
     def post(self, request):
         order = services.cart_checkout(user=request.user)

@@ -19,6 +19,7 @@ from orders.serializers import (
     PaySerializer,
 )
 from tixxety.api.permissions import IsStaffRole
+from tixxety.ratelimits import rate_limit
 
 
 class BookView(APIView):
@@ -30,6 +31,7 @@ class BookView(APIView):
         parameters=[IDEMPOTENCY_HEADER],
         summary="Book tickets",
     )
+    @rate_limit("booking")
     @idempotent
     def post(self, request, event_id):
         reservation = BookSerializer.reservation_from(request.data)
