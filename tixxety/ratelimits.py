@@ -162,6 +162,7 @@ def rate_limit(*names: str):
 
 def too_many_requests(request: HttpRequest, refused: RateLimited):
     """The 429 page (JSON for JSON clients) with ``Retry-After``."""
+    # Imported here: tixxety.views imports DRF's APIView, whose throttle setting imports this module.
     from tixxety.views import error_response
 
     response = error_response(request, 429, str(refused.detail), "rate_limited", "429.html")
