@@ -192,7 +192,7 @@ else:
 # Named limits (tixxety/ratelimits.py), each counting unsafe requests per key.
 # With Redis the counts are shared by every process; while Redis is down each
 # process counts by itself (tixxety/ratelimit_store.py): never a 500, never
-# unlimited. RATELIMIT_FAIL_OPEN stays off: the store does not fail.
+# unlimited.
 
 RATE_LIMITS = {
     name: env_rate(f"RATELIMIT_{name.upper().replace('-', '_')}", default)
@@ -206,6 +206,9 @@ RATE_LIMITS = {
     }.items()
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+# The store does not fail (it falls back), so failing closed only refuses a
+# request whose counter vanished between django-ratelimit's add and incr.
+RATELIMIT_FAIL_OPEN = False
 RATELIMIT_IP_META_KEY = "tixxety.ratelimits.client_address"
 # Trusted proxies in front (nginx: 1). Raise this only behind proxies that append
 # to X-Forwarded-For, or any client could dodge limits with a made-up one.

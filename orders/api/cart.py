@@ -71,13 +71,13 @@ class CartItemView(APIView):
 class CartCheckoutView(APIView):
     """Reserve the whole cart as one order; the cart is emptied only when that succeeds."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=None,
         responses={201: OrderSerializer},
         parameters=[IDEMPOTENCY_HEADER],
         summary="Check out the cart",
     )
-    @rate_limit("booking")
     @idempotent
     def post(self, request):
         order = services.cart_checkout(user=request.user)

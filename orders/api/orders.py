@@ -25,13 +25,13 @@ from tixxety.ratelimits import rate_limit
 class BookView(APIView):
     """Reserve tickets of one event: by quantity, across ticket types, or by seats."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=BookSerializer,
         responses={201: OrderSerializer},
         parameters=[IDEMPOTENCY_HEADER],
         summary="Book tickets",
     )
-    @rate_limit("booking")
     @idempotent
     def post(self, request, event_id):
         reservation = BookSerializer.reservation_from(request.data)
