@@ -9,8 +9,8 @@ applied with one line wherever it belongs:
 - ``@rate_limit("booking")`` on a page view, a class-based view's ``post``,
   or an API view's handler method;
 - admin writes are limited for every API view by
-  ``tixxety.api.throttling.AdminWriteRateLimit`` and for the Django admin
-  by ``AdminWriteRateLimitMiddleware``.
+  ``tixxety.api.throttling.AdminWriteRateLimit``; the Django admin's sign-in
+  and writes by ``AdminRateLimitMiddleware``.
 
 Over a limit the API answers 429 ``{"detail", "code": "rate_limited"}`` and a
 page answers the 429 page, both with ``Retry-After``: the seconds until the
@@ -170,10 +170,12 @@ def too_many_requests(request: HttpRequest, refused: RateLimited):
     return response
 
 
-class AdminWriteRateLimitMiddleware:
-    """Count every POST a signed-in user makes in the Django admin against ``admin-write``.
+class AdminRateLimitMiddleware:
+    """Rate limits of the Django admin, wherever it is mounted.
 
-    The admin's sign-in form is limited as a sign-in instead (``tixxety/urls.py``).
+    Its sign-in form counts as a sign-in (the same counts as
+    ``POST /api/auth/token``); every other POST of a signed-in user counts
+    against ``admin-write``.
     """
 
     def __init__(self, get_response):
@@ -184,10 +186,16 @@ class AdminWriteRateLimitMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if match is None or match.namespace != "admin" or not request.user.is_authenticated:
+        if match is None or match.namespace != "admin":
+            return None
+        if match.url_name == "login":
+            names = ("login-ip", "login-account")
+        elif request.user.is_authenticated:
+            names = ("admin-write",)
+        else:
             return None
         try:
-            limit_request(request, ("admin-write",))
+            limit_request(request, names)
         except RateLimited as refused:
             return too_many_requests(request, refused)
         return None

@@ -3,7 +3,6 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tixxety import metrics, views
-from tixxety.ratelimits import rate_limit
 
 api_patterns = [
     path("", include("accounts.api_urls")),
@@ -19,8 +18,6 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # The admin's sign-in is a sign-in: limited as the API's token view is (sharing its counts).
-    path("admin/login/", rate_limit("login-ip", "login-account")(admin.site.login)),
     path("admin/", admin.site.urls),
     re_path(r"^healthz/?$", views.HealthView.as_view(), name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
