@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import dramatiq
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
 from rest_framework.test import APIClient
@@ -19,8 +19,8 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from events.models import Event, TicketType
 from orders.tests.factories import on_sale_event
-from tixxety.api.throttling import ScopedRateThrottleWithFallback
 from tixxety.jobs import import_task_modules
+from tixxety.ratelimit_store import local_counts
 
 
 def pytest_runtest_setup(item):
@@ -41,7 +41,19 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
-    ScopedRateThrottleWithFallback.local_cache.clear()
+    caches["ratelimit"].clear()  # the same Redis database, or its own local memory without Redis
+    local_counts.clear()
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """``rate_limits(login_ip="3/m", ...)``: set the named limits' rates for the test."""
+
+    def set_rates(**rates: str) -> None:
+        named = {name.replace("_", "-"): rate for name, rate in rates.items()}
+        settings.RATE_LIMITS = {**settings.RATE_LIMITS, **named}
+
+    return set_rates
 
 
 @pytest.fixture
@@ -141,13 +153,19 @@ def broker_down(broker):
 
 @pytest.fixture
 def cache_down(settings):
-    """The default cache is the production Redis backend on a closed port, failing within 0.2 s."""
+    """The default and rate-limit caches: the production Redis backends on a closed port, failing in 0.2 s."""
+    timeouts = {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2}
     settings.CACHES = {
         "default": {
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": UNREACHABLE_REDIS,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
+            "OPTIONS": timeouts,
+        },
+        "ratelimit": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"CLIENT_CLASS": "tixxety.ratelimit_store.FallbackClient", **timeouts},
+        },
     }
 
 

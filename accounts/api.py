@@ -17,21 +17,15 @@ from accounts.serializers import (
     UserSerializer,
 )
 from tixxety.api.permissions import IsAdminRole
-from tixxety.api.throttling import ScopedRateThrottleWithFallback
+from tixxety.ratelimits import rate_limit
 
 
-class AuthThrottleMixin:
-    """Login and registration are rate limited per client address, even with the cache down."""
-
-    throttle_classes = [ScopedRateThrottleWithFallback]
-    throttle_scope = "auth"
-
-
-class RegisterView(AuthThrottleMixin, APIView):
+class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, summary="Create an account")
+    @rate_limit("register-ip", "register-account")
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -40,9 +34,13 @@ class RegisterView(AuthThrottleMixin, APIView):
 
 
 @extend_schema(responses={200: TokenPairSerializer}, summary="Obtain an access and refresh token")
-class TokenView(AuthThrottleMixin, TokenObtainPairView):
+class TokenView(TokenObtainPairView):
     serializer_class = TokenObtainSerializer
     authentication_classes = []
+
+    @rate_limit("login-ip", "login-account")
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class MeView(generics.RetrieveUpdateAPIView):

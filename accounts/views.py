@@ -10,9 +10,11 @@ from django.views.decorators.http import require_http_methods
 from accounts import services
 from accounts.forms import ProfileForm, SignupForm
 from tixxety.pages import REFUSED, call_service
+from tixxety.ratelimits import rate_limit
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("register-ip", "register-account")
 def signup(request):
     """Create an account with ``user_register`` and sign it in."""
     form = SignupForm(request.POST or None)

@@ -17,6 +17,7 @@ from orders import selectors, services
 from orders.forms import CartQuantityForm, ConfirmForm, PayForm
 from orders.models import Order
 from tixxety.pages import REFUSED, call_service
+from tixxety.ratelimits import rate_limit
 
 ORDERS_PER_PAGE = 20
 
@@ -28,6 +29,7 @@ def _own_order(request, code: str) -> Order:
 
 @login_required
 @require_POST
+@rate_limit("booking")
 def event_book(request, pk: int):
     """Book now (a reserved order) or add to the cart, from an event page's form."""
     form = booking_form(request, pk, request.POST)
@@ -92,6 +94,7 @@ def cart_item_remove(request, item_id: int):
 
 @login_required
 @require_POST
+@rate_limit("booking")
 def cart_checkout(request):
     form = ConfirmForm(request.POST)
     order = call_service(form, services.cart_checkout, user=request.user)

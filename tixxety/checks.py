@@ -1,4 +1,5 @@
 import dramatiq
+from django.conf import settings
 from django.core.checks import Error, Warning, register
 from dramatiq.brokers.stub import StubBroker
 
@@ -14,6 +15,21 @@ def check_broker_is_shared(app_configs, **kwargs):
                 "Background jobs use the in-memory development broker.",
                 hint="Set REDIS_URL (or DRAMATIQ_BROKER_URL) so workers and web processes share a broker.",
                 id="tixxety.W001",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def check_rate_limits_are_shared(app_configs, **kwargs):
+    """Without Redis each process counts rate limits alone (django-ratelimit's checks are silenced then)."""
+    backend = settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"]
+    if backend.endswith("LocMemCache"):
+        return [
+            Warning(
+                "Rate limits are counted in each process's memory: N processes let a client through N times.",
+                hint="Set REDIS_URL so every web process shares one count.",
+                id="tixxety.W002",
             )
         ]
     return []

@@ -8,6 +8,7 @@ process refuses to start on the development ``SECRET_KEY``.
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+RATE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate: a count per period, such as ``20/m`` or ``10/15m`` (s, m, h, d)."""
+    value = env_str(name, default)
+    if not RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 20/m or 10/15m, not {value!r}.")
+    return value
 
 
 def env_networks(name: str, default: str) -> list[str]:
@@ -83,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_dramatiq",
+    "django_ratelimit",  # for its system checks: counts must live in a cache every process shares
     # Before dramatiq_crontab: tixxety's `crontab` command replaces the library's.
     "tixxety",
     "dramatiq_crontab",
@@ -107,6 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tixxety.ratelimits.AdminRateLimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -191,6 +205,52 @@ else:
         }
     }
 
+# --- Rate limits (django-ratelimit) -----------------------------------------
+# Named limits (tixxety/ratelimits.py), each counting unsafe requests per key.
+# With Redis the counts are shared by every process; while Redis is down each
+# process counts by itself (tixxety/ratelimit_store.py): never a 500, never
+# unlimited.
+
+RATE_LIMITS = {
+    name: env_rate(f"RATELIMIT_{name.upper().replace('-', '_')}", default)
+    for name, default in {
+        "login-ip": "20/m",  # sign-in attempts per client address
+        "login-account": "10/10m",  # sign-in attempts per e-mail address, from any address
+        "register-ip": "20/h",
+        "register-account": "5/h",
+        "booking": "30/m",  # bookings, cart checkouts, queue and waitlist requests per user
+        "admin-write": "120/m",  # admins' API writes and Django admin POSTs per user
+    }.items()
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# The store does not fail (it falls back), so failing closed only refuses a
+# request whose counter vanished between django-ratelimit's add and incr.
+RATELIMIT_FAIL_OPEN = False
+RATELIMIT_IP_META_KEY = "tixxety.ratelimits.client_address"
+# Trusted proxies in front (nginx: 1). Raise this only behind proxies that append
+# to X-Forwarded-For, or any client could dodge limits with a made-up one.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if REDIS_URL:
+    CACHES["ratelimit"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "tixxety",
+        "OPTIONS": {
+            "CLIENT_CLASS": "tixxety.ratelimit_store.FallbackClient",
+            "SOCKET_CONNECT_TIMEOUT": 2,
+            "SOCKET_TIMEOUT": 2,
+        },
+    }
+else:
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tixxety-ratelimit",
+    }
+    # Zero-setup mode is one process (`make run` without REDIS_URL), where
+    # local-memory counts are exact; django-ratelimit refuses them (E003, W001)
+    # because several processes would each count alone. Production sets REDIS_URL.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
 # --- Background jobs (Dramatiq) ---------------------------------------------
 # The broker is Redis when REDIS_URL is set. Without it (zero-setup mode) it is
 # Dramatiq's in-memory StubBroker, served by a worker thread inside the
@@ -273,13 +333,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tixxety.api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tixxety.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "auth": env_str("THROTTLE_AUTH_RATE", "20/min"),
-    },
+    # Not DRF's throttling: its hook limits admins' writes through tixxety.ratelimits.
+    "DEFAULT_THROTTLE_CLASSES": ["tixxety.api.throttling.AdminWriteRateLimit"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Throttle by the socket address; raise this only behind trusted proxies,
-    # or any client could dodge limits with a made-up X-Forwarded-For.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {

@@ -94,11 +94,6 @@ def page_not_found(request, exception=None):
 api_not_found = csrf_exempt(page_not_found)
 
 
-def too_many_requests(request, exception=None):
-    """The answer to a rate-limited request: JSON under /api/, the friendly page elsewhere."""
-    return error_response(request, 429, "Too many requests. Try again in a minute.", "throttled", "429.html")
-
-
 def server_error(request):
     if _wants_json(request):
         return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)

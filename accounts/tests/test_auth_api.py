@@ -152,17 +152,6 @@ def test_refresh_with_garbage_is_401(api_client):
     assert response.json()["code"] == "token_not_valid"
 
 
-def test_login_is_rate_limited_with_retry_after(api_client, customer):
-    for _ in range(20):
-        assert api_client.post(TOKEN, {"email": customer.email, "password": "wrong"}).status_code == 401
-
-    response = api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD})
-
-    assert response.status_code == 429
-    assert response.json()["code"] == "throttled"
-    assert int(response["Retry-After"]) > 0
-
-
 # --- me ---------------------------------------------------------------------
 
 

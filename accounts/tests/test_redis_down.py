@@ -12,6 +12,7 @@ from accounts.tests.factories import PASSWORD
 from tixxety.models import OutboxMessage
 from tixxety.outbox import GRACE
 from tixxety.tasks import drain_outbox
+from tixxety.tests.rate_limits import assert_rate_limited
 
 REGISTER = "/api/auth/register"
 TOKEN = "/api/auth/token"
@@ -48,17 +49,15 @@ def test_registration_answers_201_with_redis_down_and_welcomes_later(
 @pytest.mark.usefixtures("cache_down")
 def test_sign_in_with_the_cache_down_is_still_limited_per_process(api_client, customer, caplog):
     assert api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD}).status_code == 200
-    for _ in range(19):
+    for _ in range(9):
         assert api_client.post(TOKEN, {"email": customer.email, "password": "wrong"}).status_code == 401
 
     response = api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD})
 
-    assert response.status_code == 429
-    assert response.json()["code"] == "throttled"
-    assert int(response["Retry-After"]) > 0
-    fallbacks = [r for r in caplog.records if "Rate-limit cache unavailable" in r.getMessage()]
-    assert len(fallbacks) == 21 and {r.levelname for r in fallbacks} == {"WARNING"}
-    assert all(r.exc_info is None for r in fallbacks)
+    assert_rate_limited(response, period_seconds=600)  # the default: 10 per account in 10 minutes
+    # One warning when Redis fails, then the process counts alone without asking it again for a while.
+    [fallback] = [r for r in caplog.records if "Rate-limit store unavailable" in r.getMessage()]
+    assert fallback.levelname == "WARNING" and fallback.exc_info is None
 
 
 @pytest.mark.django_db

@@ -144,3 +144,34 @@ def test_signup_follows_next_only_within_the_site(client):
 
     assert inside["Location"] == "/cart/"
     assert outside["Location"] == "/events/"
+
+
+def test_the_sign_in_page_shares_the_apis_limits(client, rate_limits):
+    # given a per-account limit of two sign-ins a minute
+    rate_limits(login_account="2/m")
+    UserFactory(email="ada@example.com", password=PASSWORD)
+    attempts = [
+        client.post("/accounts/login/", {"username": "ADA@example.com", "password": "nope"}) for _ in range(2)
+    ]
+
+    # when a third attempt comes, even with the right password
+    refused = client.post("/accounts/login/", {"username": "ada@example.com", "password": PASSWORD})
+
+    # then the page answers the friendly 429 page with when to retry, and nobody is signed in
+    assert [a.status_code for a in attempts] == [200, 200]
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+    assert b"Too many attempts" in refused.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_sign_up_page_is_limited_per_address(client, rate_limits):
+    rate_limits(register_ip="1/h")
+    first = client.post(
+        "/accounts/signup/", {"name": "Ada", "email": "ada@example.com", "password": PASSWORD}
+    )
+    client.logout()
+
+    second = client.post("/accounts/signup/", {"name": "Bo", "email": "bo@example.com", "password": PASSWORD})
+
+    assert first.status_code == 302 and second.status_code == 429
+    assert not User.objects.filter(email="bo@example.com").exists()

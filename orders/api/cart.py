@@ -19,6 +19,7 @@ from orders.serializers import (
     CartSerializer,
     OrderSerializer,
 )
+from tixxety.ratelimits import rate_limit
 
 
 def _cart_data(request) -> dict:
@@ -70,6 +71,7 @@ class CartItemView(APIView):
 class CartCheckoutView(APIView):
     """Reserve the whole cart as one order; the cart is emptied only when that succeeds."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=None,
         responses={201: OrderSerializer},

@@ -19,11 +19,13 @@ from orders.serializers import (
     PaySerializer,
 )
 from tixxety.api.permissions import IsStaffRole
+from tixxety.ratelimits import rate_limit
 
 
 class BookView(APIView):
     """Reserve tickets of one event: by quantity, across ticket types, or by seats."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=BookSerializer,
         responses={201: OrderSerializer},

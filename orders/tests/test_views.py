@@ -229,3 +229,21 @@ def test_order_pages_stay_within_the_query_budget(client, buyer, django_assert_m
     for url in (f"/orders/{order.code}/", "/orders/", "/cart/"):
         with django_assert_max_num_queries(MAX_PAGE_QUERIES):
             assert client.get(url).status_code == 200
+
+
+def test_booking_pages_share_the_apis_booking_limit(client, buyer, client_for, rate_limits, invariants):
+    # given a limit of two bookings a minute, one of them spent through the API
+    rate_limits(booking="2/m")
+    event, types = on_sale_event(Regular=10)
+    api = client_for(buyer).post(
+        f"/api/events/{event.pk}/book", {"ticket_type": types["Regular"].pk, "quantity": 1}, format="json"
+    )
+    page = book(client, event, **{f"qty_{types['Regular'].pk}": 1})
+
+    # when the buyer books a third time on the page
+    refused = book(client, event, **{f"qty_{types['Regular'].pk}": 1})
+
+    # then the page answers 429 and nothing more is reserved
+    assert (api.status_code, page.status_code, refused.status_code) == (201, 302, 429)
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert Order.objects.filter(user=buyer).count() == 2

@@ -1,32 +1,20 @@
-"""Rate limits that keep limiting, and never fail a request, when the shared cache is down."""
+"""The API's side of ``tixxety.ratelimits``: admin writes are limited on every view."""
 
-import logging
+from rest_framework.throttling import BaseThrottle
 
-from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import ScopedRateThrottle
-
-logger = logging.getLogger(__name__)
+from tixxety.ratelimits import limit_request
 
 
-class ScopedRateThrottleWithFallback(ScopedRateThrottle):
-    """``ScopedRateThrottle`` that counts in this process while the shared cache is unreachable.
+class AdminWriteRateLimit(BaseThrottle):
+    """Count every unsafe request of an admin against the ``admin-write`` limit.
 
-    Sign-in and registration must keep working when Redis is down, and must
-    still be limited: the request history then lives in a local-memory cache
-    of the web process, so with N processes a client gets up to N times the
-    rate until Redis is back. Each request that falls back logs one warning.
+    DRF's throttle hook (``DEFAULT_THROTTLE_CLASSES``) is the one place that
+    runs for every API view after authentication, so it knows the user a
+    token names; the count is django-ratelimit's, as for every other limit.
+    Over the limit ``limit_request`` raises ``RateLimited`` (a 429).
     """
 
-    local_cache = LocMemCache("tixxety-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
-
     def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except Exception as error:  # Redis down or timing out: any of its client's errors
-            logger.warning(
-                "Rate-limit cache unavailable (%s); limiting %s per process",
-                type(error).__name__,
-                self.scope,
-            )
-        self.cache = self.local_cache
-        return super().allow_request(request, view)
+        if getattr(request.user, "is_admin", False):
+            limit_request(request, ("admin-write",))
+        return True

@@ -1,10 +1,7 @@
 """Friendly error pages for people; the API keeps answering errors in JSON."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
-from django.test import Client, RequestFactory
-
-from tixxety import views
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,20 +18,6 @@ def test_unknown_api_path_is_still_json(client):
     response = client.get("/api/no-such-thing/")
 
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
-
-
-@pytest.mark.parametrize(("path", "json"), [("/events/", False), ("/api/events/", True)])
-def test_too_many_requests_page_or_json(path, json):
-    request = RequestFactory().get(path)
-    request.user = AnonymousUser()
-
-    response = views.too_many_requests(request)
-
-    assert response.status_code == 429
-    if json:
-        assert response.content.startswith(b'{"detail"')
-    else:
-        assert b"Too many attempts" in response.content
 
 
 @pytest.mark.urls("tixxety.tests.urls_failing_page")

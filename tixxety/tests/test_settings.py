@@ -66,3 +66,10 @@ def test_deploy_check_warns_about_the_in_process_broker():
     result = _manage("check", "--deploy", **env)
 
     assert "tixxety.W001" in result.stdout + result.stderr
+
+
+def test_deploy_check_warns_about_rate_limits_counted_per_process():
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, "REDIS_URL": ""})
+
+    assert "tixxety.W002" in result.stdout + result.stderr
+    assert "Set REDIS_URL so every web process shares one count." in result.stdout + result.stderr
