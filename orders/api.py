@@ -1,6 +1,6 @@
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from orders.serializers import (
     PaySerializer,
 )
 from tixxety.api.permissions import IsStaffRole
+from tixxety.api.schema import error_response
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -47,7 +48,7 @@ def _order_data(order, request) -> dict:
     return OrderSerializer(selectors.orders_visible_to(request.user).get(pk=order.pk)).data
 
 
-@extend_schema(parameters=[OrderFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[OrderFilterSerializer]))
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A user's orders (staff: everyone's, filterable by status, event and user)."""
 
@@ -70,7 +71,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _order_id(self, pk) -> int:
         return get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
 
-    @extend_schema(request=PaySerializer, responses={200: OrderSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=PaySerializer,
+        responses={200: OrderSerializer, 402: error_response("Declined; the order stays reserved.")},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def pay(self, request, pk=None):

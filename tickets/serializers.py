@@ -10,7 +10,7 @@ class TicketSecretField(serializers.Field):
     """The QR payload; withheld (null) once the ticket is void, like its QR image."""
 
     def __init__(self, **kwargs):
-        super().__init__(source="*", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, ticket) -> str | None:
         return self.value_for(ticket)
@@ -42,7 +42,7 @@ class TicketSerializer(serializers.ModelSerializer):
     order = TicketOrderSerializer()
     event = TicketEventSerializer(source="order.event")
     ticket_type = TicketTypeNameSerializer()
-    seat = serializers.CharField(source="seat.label", default=None)
+    seat = serializers.CharField(source="seat.label", default=None, allow_null=True)
     secret = TicketSecretField()
     qr_png = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-png")
     qr_svg = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-svg")
