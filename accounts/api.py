@@ -1,5 +1,5 @@
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -60,12 +60,14 @@ class MeView(generics.RetrieveUpdateAPIView):
         )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("search", str, description="Part of the name or e-mail address"),
-        OpenApiParameter("role", str, enum=User.Role.values),
-        OpenApiParameter("is_active", bool),
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Part of the name or e-mail address"),
+            OpenApiParameter("role", str, enum=User.Role.values),
+            OpenApiParameter("is_active", bool),
+        ]
+    )
 )
 class UserViewSet(
     mixins.ListModelMixin,
@@ -82,6 +84,8 @@ class UserViewSet(
 
     def get_queryset(self):
         users = User.objects.order_by("id")
+        if self.action != "list":
+            return users
         params = self.request.query_params
         if search := params.get("search", "").strip():
             users = users.filter(Q(email__icontains=search) | Q(name__icontains=search))

@@ -8,11 +8,12 @@ errors. Which statuses apply is read from the view (its authenticators,
 permissions, throttles, parameters and request body), so a new view is
 documented without a decorator; ``@extend_schema(responses=...)`` is for what
 only the view knows (402 on pay, 404 for a missing location). An error status
-the view documents without a body gets the error shape too.
+the view documents without a body gets the error shape too. The one error
+not in that shape is 414, which the web server answers before Django runs.
 
-A serializer whose representation leaves a read-only field out when it has
-no value names it in ``schema_optional_fields``; everything else a response
-component lists is required, as drf-spectacular makes it.
+In a response every field a serializer declares is present (DRF writes each
+readable one), so response components require them all; a serializer whose
+representation leaves a field out names it in ``schema_optional_fields``.
 """
 
 from drf_spectacular import openapi
@@ -64,9 +65,9 @@ class AutoSchema(openapi.AutoSchema):
         for code, response in errors.items():
             responses.setdefault(code, self._get_response_for_code(response, code, direction=direction))
         for code, response in responses.items():
-            if code >= "400" and "content" not in response:
+            body = errors.get(code, error_response(response["description"]))
+            if code >= "400" and "content" not in response and body.response is not None:
                 # Documented by the view with a description only: the body is still the error shape.
-                body = errors.get(code, error_response(response["description"]))
                 with_body = self._get_response_for_code(body, code, direction=direction)
                 responses[code] = {**with_body, "description": response["description"]}
         return dict(sorted(responses.items()))
@@ -91,6 +92,9 @@ class AutoSchema(openapi.AutoSchema):
         if idempotent:
             errors["409"] = error_response("The object's state does not allow this, or the key is in use.")
             errors["422"] = error_response("This Idempotency-Key was used with another request.")
+        if any(p["in"] == "query" for p in parameters):
+            # gunicorn (and any proxy before it) refuses a request line over 4 KiB itself, in HTML.
+            errors["414"] = OpenApiResponse(description="The URL is too long: answered by the web server.")
         if takes_body:
             errors["413"] = error_response("The request body is too large.")
             errors["415"] = error_response("Unsupported content type.")
