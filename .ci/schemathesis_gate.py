@@ -39,7 +39,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 BIN = ROOT / ".venv" / "bin"
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Bounds: about 1 min per role on the 2-core CI machine, under 5 min in all.
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "100"))
 MAX_SECONDS_PER_RUN = int(os.environ.get("SCHEMATHESIS_MAX_SECONDS", "70"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 ROLES = {
