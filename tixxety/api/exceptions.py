@@ -4,11 +4,12 @@ Every error is ``{"detail": str, "code": str}``; validation errors add
 DRF's field map under ``errors``; unexpected exceptions are logged with the
 request id and answered with a 500 that carries that id and nothing else;
 a database that is unreachable or gave up on a transaction gives a 503 with
-``Retry-After``.
+``Retry-After``; an object deleted while the request waited for it is a 404.
 """
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from rest_framework import exceptions, status
@@ -40,6 +41,9 @@ def exception_handler(exc, context):
         return Response(error_body(exc.detail, exc.code), status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, ObjectDoesNotExist):
+        # The object the request named was deleted under it (a service re-reads it under a lock).
+        exc = exceptions.NotFound()
     if isinstance(exc, OperationalError):
         # A lost connection (the database restarted), a deadlock or a
         # serialization failure: the transaction rolled back; retrying is right.
