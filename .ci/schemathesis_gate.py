@@ -199,10 +199,15 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def _print_server_errors(server_log: Path, limit: int = 20) -> None:
-    """The server's logged errors (tracebacks' first lines), so a CI log says what broke."""
-    errors = [line for line in _read_lines(server_log) if " ERROR " in line or line.startswith("Traceback")]
+    """The server's logged errors and the exception ending each traceback, so a CI log says what broke."""
+    lines = _read_lines(server_log)
+    errors = [
+        line
+        for previous, line in zip(["", *lines], lines, strict=False)
+        if " ERROR " in line or (previous.startswith("  ") and line.strip() and not line.startswith(" "))
+    ]
     if errors:
-        print(f"--- the server logged {len(errors)} errors; the first {min(limit, len(errors))}:")
+        print(f"--- the server logged {len(errors)} error lines; the first {min(limit, len(errors))}:")
         print("\n".join(errors[:limit]))
 
 
