@@ -5,8 +5,9 @@ with ``DATABASE_URL`` and ``REDIS_URL`` set. It
 
 1. recreates a database of its own (``<DATABASE_URL's name>_schemathesis``),
    migrates it and loads the demo data (``seed_demo``);
-2. starts gunicorn with production settings (``DEBUG=0``) on a free port of
-   127.0.0.1 (no worker: nothing here waits for a background job);
+2. starts the production layout with production settings (``DEBUG=0``):
+   gunicorn on a free port of 127.0.0.1, a Dramatiq worker and the scheduler
+   (``/healthz`` reports degraded when the expiry sweep stops running);
 3. runs ``st run`` three times against ``/api/schema/`` — anonymous, as the
    demo customer, as the demo admin — with the checks ``not_a_server_error``,
    ``status_code_conformance`` and ``response_schema_conformance``, each run
@@ -70,19 +71,28 @@ def main() -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     access_log, server_log = work / "access.log", work / "server.log"
+    commands = [
+        [str(BIN / "gunicorn"), "tixxety.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "4", "--timeout", "30",
+         "--access-logfile", str(access_log), "--access-logformat", "%(s)s %(m)s %(U)s"],
+        [PYTHON, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"],
+        [PYTHON, "manage.py", "crontab"],
+    ]  # fmt: skip
     with server_log.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603  (our own command line)
-            [str(BIN / "gunicorn"), "tixxety.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--threads", "4", "--timeout", "30",
-             "--access-logfile", str(access_log), "--access-logformat", "%(s)s %(m)s %(U)s"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        processes = [
+            subprocess.Popen(  # noqa: S603  (our own command lines)
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            for command in commands
+        ]
     try:
-        _wait_until_up(f"{base}/healthz", server)
+        _wait_until_up(f"{base}/healthz", processes[0])
         results = [_fuzz(role, base, tokens.get(role), access_log, work) for role in ROLES]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
 
     _print_server_errors(server_log)
     total = {key: sum(result[key] for result in results) for key in ("requests", "failures", "errors")}

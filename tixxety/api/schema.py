@@ -76,11 +76,9 @@ class AutoSchema(openapi.AutoSchema):
         errors = {}
         takes_body = self._get_request_body() is not None
         parameters = self._get_parameters()
-        paging = self._paging_parameters()
-        takes_query = any(p["in"] == "query" and p["name"] not in paging for p in parameters)
         idempotent = any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters)
-        if takes_body or takes_query or idempotent:
-            errors["400"] = error_response("Invalid input.", ValidationErrorSerializer)
+        # Any operation: its own input, or a URL no request may carry (a NUL byte in it).
+        errors["400"] = error_response("Invalid input.", ValidationErrorSerializer)
         if self._authenticates():
             errors["401"] = error_response("Not signed in, or the token is invalid or expired.")
         if self._may_forbid():
@@ -126,12 +124,6 @@ class AutoSchema(openapi.AutoSchema):
 
     def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
-
-    def _paging_parameters(self) -> set[str]:
-        """``page`` and ``page_size``: a bad page is a 404 and a bad size is ignored, never a 400."""
-        paginator = self._get_paginator() if self.method == "GET" and self._is_list_view() else None
-        names = ("page_query_param", "page_size_query_param")
-        return {getattr(paginator, name) for name in names if getattr(paginator, name, None)}
 
     def get_auth(self):
         auths = super().get_auth()
