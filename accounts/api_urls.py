@@ -1,7 +1,6 @@
 from django.urls import re_path
-from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts.api import MeView, RegisterView, TokenView, UserViewSet
+from accounts.api import MeView, RegisterView, TokenRefreshView, TokenView, UserViewSet
 from tixxety.api.routers import OptionalSlashRouter
 
 app_name = "accounts"

@@ -101,3 +101,9 @@ class TokenPairSerializer(serializers.Serializer):
 
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    """Response shape of the refresh endpoint (for the schema): refresh tokens are not rotated."""
+
+    access = serializers.CharField()

@@ -21,6 +21,7 @@ from events.serializers import (
     VenueSerializer,
 )
 from tixxety.api.permissions import IsAdminRole, IsAdminRoleOrReadOnly
+from tixxety.api.schema import error_response
 from tixxety.exceptions import LocationNotSet
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
@@ -102,7 +103,13 @@ class EventViewSet(
         """Stop sales; orders and tickets stay valid."""
         return self._detail(services.event_deactivate(event=self.get_object()))
 
-    @extend_schema(parameters=[ForYouQuerySerializer], responses={200: EventListSerializer(many=True)})
+    @extend_schema(
+        parameters=[ForYouQuerySerializer],
+        responses={
+            200: EventListSerializer(many=True),
+            404: error_response('`{"code": "location_not_set"}`, or no such page.'),
+        },
+    )
     @action(detail=False, methods=["get"], url_path="for-you", permission_classes=[IsAuthenticated])
     def for_you(self, request):
         """Upcoming events near the signed-in user's location, nearest first."""
@@ -134,7 +141,13 @@ class EventViewSet(
         return Response(SeatSerializer(selectors.seat_list(event=event), many=True).data)
 
     @extend_schema(request=SeatGenerateSerializer, responses={201: SeatSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="seats/generate", permission_classes=[IsAdminRole])
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="seats/generate",
+        permission_classes=[IsAdminRole],
+        pagination_class=None,
+    )
     def generate_seats(self, request, pk=None):
         """Add a grid of seats (rows x seats_per_row, labels A1...) to one ticket type."""
         event = self.get_object()

@@ -71,6 +71,8 @@ class EventListSerializer(serializers.ModelSerializer):
     seated = serializers.BooleanField(source="is_seated", read_only=True)
     distance_km = serializers.SerializerMethodField(help_text="Only with `near`.")
 
+    schema_optional_fields = ("distance_km",)  # see tixxety.api.schema
+
     class Meta:
         model = Event
         fields = [

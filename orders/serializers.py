@@ -1,9 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.models import MAX_TICKETS_PER_ORDER, CartItem, Order, OrderLine, Payment
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
-from tickets.serializers import TicketSecretField, viewer_id
+from tickets.serializers import TicketEventSerializer, TicketSecretField, viewer_id
 
 # The order's serializers write ``to_representation`` out. DRF builds every
 # declared field anew for each serializer instance: for one order with its
@@ -38,7 +39,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderTicketSerializer(serializers.ModelSerializer):
-    seat = serializers.CharField(source="seat.label", default=None)
+    seat = serializers.CharField(source="seat.label", default=None, allow_null=True)
     secret = TicketSecretField()
 
     class Meta:
@@ -104,6 +105,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "created_at", "paid_at", "lines", "tickets", "payments",
         ]  # fmt: skip
 
+    @extend_schema_field(TicketEventSerializer)
     def get_event(self, order) -> dict:
         return {
             "id": order.event_id,
@@ -206,7 +208,7 @@ class CartItemSerializer(serializers.ModelSerializer):
 
     name = serializers.CharField(source="ticket_type.name")
     event = serializers.IntegerField(source="ticket_type.event_id")
-    seat = serializers.CharField(source="seat.label", default=None)
+    seat = serializers.CharField(source="seat.label", default=None, allow_null=True)
     unit_price = serializers.DecimalField(source="ticket_type.price", max_digits=10, decimal_places=2)
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
 

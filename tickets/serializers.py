@@ -19,7 +19,7 @@ class TicketSecretField(serializers.Field):
     """
 
     def __init__(self, **kwargs):
-        super().__init__(source="*", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, ticket) -> str | None:
         return self.value_for(ticket, viewer_id=viewer_id(self.context))
@@ -53,7 +53,7 @@ class TicketSerializer(serializers.ModelSerializer):
     order = TicketOrderSerializer()
     event = TicketEventSerializer(source="order.event")
     ticket_type = TicketTypeNameSerializer()
-    seat = serializers.CharField(source="seat.label", default=None)
+    seat = serializers.CharField(source="seat.label", default=None, allow_null=True)
     secret = TicketSecretField()
     qr_png = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-png")
     qr_svg = serializers.HyperlinkedIdentityField(view_name="tickets:ticket-qr-svg")

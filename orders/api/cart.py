@@ -19,6 +19,7 @@ from orders.serializers import (
     CartSerializer,
     OrderSerializer,
 )
+from tixxety.api.schema import error_response
 from tixxety.ratelimits import rate_limit
 
 
@@ -42,7 +43,11 @@ class CartView(APIView):
 class CartItemsView(APIView):
     """Add to the cart: a quantity of a ticket type (merged with its line) or one seat."""
 
-    @extend_schema(request=CartItemAddSerializer, responses={201: CartSerializer}, summary="Add to the cart")
+    @extend_schema(
+        request=CartItemAddSerializer,
+        responses={201: CartSerializer, 404: error_response("No such ticket type or seat on sale.")},
+        summary="Add to the cart",
+    )
     def post(self, request):
         item = CartItemAddSerializer(data=request.data)
         item.is_valid(raise_exception=True)
@@ -74,7 +79,7 @@ class CartCheckoutView(APIView):
     @rate_limit("booking")
     @extend_schema(
         request=None,
-        responses={201: OrderSerializer},
+        responses={201: OrderSerializer, 404: error_response("A line's event, ticket type or seat is gone.")},
         parameters=[IDEMPOTENCY_HEADER],
         summary="Check out the cart",
     )

@@ -2,7 +2,7 @@
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from orders.serializers import (
     PaySerializer,
 )
 from tixxety.api.permissions import IsStaffRole
+from tixxety.api.schema import error_response
 from tixxety.ratelimits import rate_limit
 
 
@@ -46,7 +47,7 @@ def order_data(order, request) -> dict:
     return OrderSerializer(order, context={"request": request}).data
 
 
-@extend_schema(parameters=[OrderFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[OrderFilterSerializer]))
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A user's orders (staff: everyone's, filterable by status, event and user)."""
 
@@ -68,7 +69,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _order_id(self, pk) -> int:
         return get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
 
-    @extend_schema(request=PaySerializer, responses={200: OrderSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=PaySerializer,
+        responses={200: OrderSerializer, 402: error_response("Declined; the order stays reserved.")},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def pay(self, request, pk=None):

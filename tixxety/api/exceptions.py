@@ -5,12 +5,13 @@ DRF's field map under ``errors``; unexpected exceptions are logged with the
 request id and answered with a 500 that carries that id and nothing else;
 a database that is unreachable or gave up on a transaction gives a 503 with
 ``Retry-After``; a request Django refuses as suspicious (too many form
-fields or files) gives a 400, logged as a warning without a traceback.
+fields or files) gives a 400, logged as a warning without a traceback; an
+object deleted while the request waited for it is a 404.
 """
 
 import logging
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from rest_framework import exceptions, status
@@ -48,6 +49,9 @@ def exception_handler(exc, context):
         # Django's message names the limit and nothing of the request.
         logger.warning("Refused a request: %s", exc)
         return Response(error_body(str(exc), "bad_request"), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ObjectDoesNotExist):
+        # The object the request named was deleted under it (a service re-reads it under a lock).
+        exc = exceptions.NotFound()
     if isinstance(exc, OperationalError):
         # A lost connection (the database restarted), a deadlock or a
         # serialization failure: the transaction rolled back; retrying is right.
