@@ -2,9 +2,23 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from orders.models import CartItem, Order, OrderLine, Payment
+from orders.models import CartItem, Order, OrderLine, Payment, WaitlistEntry
 from tickets.models import Ticket
 
 
@@ -49,3 +63,32 @@ def cart_get(*, user) -> dict:
         "total": sum((item.line_total for item in items), Decimal("0.00")),
         "currency": first.currency if first else None,
     }
+
+
+def waitlist_entry_list(*, user) -> QuerySet:
+    """A user's waitlist entries, newest first, each with its ``position``, type, event and offer.
+
+    ``position`` is 1 + the waiting entries ahead on the same ticket type
+    (FIFO order), for a waiting entry; None otherwise.
+    """
+    ahead = (
+        WaitlistEntry.objects.filter(ticket_type=OuterRef("ticket_type"), status=WaitlistEntry.Status.WAITING)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .values("ticket_type")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    position = Case(
+        When(status=WaitlistEntry.Status.WAITING, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=None,
+        output_field=IntegerField(),
+    )
+    return (
+        WaitlistEntry.objects.filter(user=user)
+        .select_related("ticket_type__event", "order")
+        .annotate(position=position)
+        .order_by("-created_at", "-id")
+    )
