@@ -1,5 +1,6 @@
-"""Reads of orders and payments, scoped to who is asking."""
+"""Reads of orders and payments, scoped to who is asking; the waitlist as its owner and staff see it."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -92,3 +93,45 @@ def waitlist_entry_list(*, user) -> QuerySet:
         .annotate(position=position)
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class CapacityStep:
+    """Raising a capacity by ``extra`` would serve ``entries`` entries (``tickets``), worth ``worth``."""
+
+    extra: int
+    entries: int
+    tickets: int
+    worth: Decimal
+
+
+def waitlist_capacity_preview(*, ticket_type, steps: int = 5) -> list[CapacityStep]:
+    """What raising ``ticket_type``'s capacity would serve, as the promotion would serve it.
+
+    For the first ``steps`` raises that each serve one more entry of the FIFO
+    line (an entry too big for the raise keeps its place while later ones
+    fit, as in ``waitlist_promote``), and finally the raise that serves every
+    waiting entry. The tickets already available count towards each raise.
+    """
+    waiting = list(
+        WaitlistEntry.objects.filter(ticket_type=ticket_type, status=WaitlistEntry.Status.WAITING)
+        .order_by("created_at", "id")
+        .values_list("quantity", flat=True)
+    )
+    available = max(ticket_type.available, 0)
+    raises, total = [], 0
+    for quantity in waiting:
+        total += quantity
+        if total - available > 0 and (not raises or raises[-1] != total - available):
+            raises.append(total - available)
+    chosen = raises[:steps] + ([raises[-1]] if len(raises) > steps else [])
+    preview = []
+    for extra in chosen:
+        left, served, tickets = available + extra, 0, 0
+        for quantity in waiting:
+            if quantity <= left:
+                left -= quantity
+                served += 1
+                tickets += quantity
+        preview.append(CapacityStep(extra, served, tickets, ticket_type.price * tickets))
+    return preview

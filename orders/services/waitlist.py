@@ -88,12 +88,16 @@ def waitlist_leave(*, entry_id: int, by: User) -> WaitlistEntry:
     entry = WaitlistEntry.objects.filter(pk=entry_id).first()
     if entry is None or (entry.user_id != by.pk and not by.is_staff_member):
         raise NotFound("Waitlist entry not found")
-    if entry.status == WaitlistEntry.Status.OFFERED and entry.order_id:
-        order_cancel(order_id=entry.order_id, by=by)  # ends the entry, see waitlist_order_ended
-    WaitlistEntry.objects.filter(pk=entry.pk, status__in=WaitlistEntry.ACTIVE_STATUSES).update(
+    # One statement: a promotion taking this entry at the same moment holds
+    # its row, and once it commits the entry is no longer waiting.
+    left = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
         status=WaitlistEntry.Status.CANCELLED
     )
     entry.refresh_from_db()
+    if not left and entry.status == WaitlistEntry.Status.OFFERED:
+        # The order is locked before the entry, as on every path that ends it.
+        order_cancel(order_id=entry.order_id, by=by)  # ends the entry, see waitlist_order_ended
+        entry.refresh_from_db()
     return entry
 
 

@@ -1,6 +1,9 @@
 """The waitlist against real concurrent transactions on PostgreSQL: freed tickets reach it first."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 
 from accounts.tests.factories import UserFactory
 from events.models import TicketType
@@ -75,3 +78,37 @@ def test_leaving_while_being_promoted_ends_in_one_state(race, attempt):
     assert first.order is None or first.order.status == Order.Status.CANCELLED
     assert second.status == WaitlistEntry.Status.OFFERED
     assert TicketType.objects.get(pk=regular.pk).available == 0
+
+
+def test_leaving_while_the_promotion_is_not_yet_committed_cancels_the_offer():
+    # given one order to cancel and two customers waiting
+    event, types = on_sale_event(Regular=1)
+    regular = types["Regular"]
+    held = order_reserve(user=UserFactory(), event_id=event.pk, items=[(regular.pk, 1)])
+    first = waitlist_join(user=UserFactory(), ticket_type_id=regular.pk, quantity=1)
+    second = waitlist_join(user=UserFactory(), ticket_type_id=regular.pk, quantity=1)
+    promoted, commit = threading.Event(), threading.Event()
+
+    def cancel_and_hold_the_transaction_open():
+        try:
+            with transaction.atomic():
+                order_cancel(order_id=held.pk, by=held.user)  # the first entry is offered, not committed
+                promoted.set()
+                commit.wait(timeout=10)
+        finally:
+            connection.close()
+
+    canceller = threading.Thread(target=cancel_and_hold_the_transaction_open)
+    canceller.start()
+    promoted.wait(timeout=10)
+    # when the first leaves while that transaction is open (it commits a moment after the leave started)
+    threading.Timer(0.3, commit.set).start()
+    waitlist_leave(entry_id=first.pk, by=first.user)
+    canceller.join()
+
+    # then the offer is cancelled with the entry, and the ticket went on to the second
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == WaitlistEntry.Status.CANCELLED
+    assert first.order.status == Order.Status.CANCELLED
+    assert second.status == WaitlistEntry.Status.OFFERED
