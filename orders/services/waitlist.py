@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from events.models import TicketType
+from events.models import Seat, TicketType
 from orders.models import Order, WaitlistEntry
 from orders.services.limits import check_order_limits, check_quantity, check_sold_by_quantity
 from orders.services.reservation import check_on_sale, write_reservation
@@ -109,7 +109,8 @@ def waitlist_promote(*, ticket_type_id: int) -> list[WaitlistEntry]:
     re-reads the counters under that lock. Each entry that fits what is left
     gets a reserved order and its owner an e-mail (through the outbox);
     entries that do not fit are passed over and keep their place. Nothing
-    happens for an event that is no longer on sale.
+    happens for an event that is no longer on sale, nor for a type that
+    has a seat map (by then: joining refuses one).
     """
     ticket_type = (
         TicketType.objects.select_related("event").select_for_update(of=("self",)).get(pk=ticket_type_id)
@@ -121,6 +122,8 @@ def waitlist_promote(*, ticket_type_id: int) -> list[WaitlistEntry]:
         check_on_sale(ticket_type.event, Order.Source.WAITLIST)
     except DomainError:
         return []
+    if Seat.objects.filter(ticket_type_id=ticket_type.pk).exists():
+        return []  # a seat map arrived after they joined: seats are chosen, not handed out
     offered = []
     waiting = (
         WaitlistEntry.objects.filter(ticket_type=ticket_type, status=WaitlistEntry.Status.WAITING)

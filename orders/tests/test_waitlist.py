@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from events.models import TicketType
-from events.services import ticket_type_update
+from events.models import Event, TicketType
+from events.services import seats_generate, ticket_type_update
 from orders.models import Order, WaitlistEntry
 from orders.services import order_cancel, order_expire, order_pay, order_refund, order_reserve
 from orders.services.waitlist import waitlist_join, waitlist_leave
@@ -220,3 +220,17 @@ def test_promotion_rolls_back_with_the_cancellation():
     assert _statuses(entry) == [W.WAITING]
     assert not Order.objects.filter(source=Order.Source.WAITLIST).exists()
     assert TicketType.objects.get(pk=regular.pk).available == 0
+
+
+def test_nothing_is_promoted_for_an_event_no_longer_on_sale_or_a_type_given_seats():
+    event, regular, orders = _sold_out(1)
+    entry = _join(regular)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.DEACTIVATED)
+
+    order_cancel(order_id=orders[0].pk, by=orders[0].user)
+
+    assert _statuses(entry) == [W.WAITING]
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.PUBLISHED)
+    seats_generate(event=event, ticket_type=regular, rows=1, seats_per_row=3)  # capacity 3: raised
+    assert _statuses(entry) == [W.WAITING]
+    assert not Order.objects.filter(source=Order.Source.WAITLIST).exists()
