@@ -136,3 +136,13 @@ def test_waitlisted_count_counts_the_waiting_customers_per_event_and_type(api_cl
 
     body = api_client.get(f"/api/events/{sale.event.pk}").json()
     assert body["waitlisted_count"] == 2 and body["ticket_types"][0]["waitlisted_count"] == 2
+
+
+def test_ids_beyond_the_databases_integers_are_not_found(customer_api, sold_out):
+    sale, _ = sold_out
+    huge = "9" * 30
+    assert customer_api.delete(f"/api/waitlist/{huge}").status_code == 404
+    response = customer_api.post(
+        f"/api/events/{huge}/waitlist", {"ticket_type": sale.regular.pk, "quantity": 1}, format="json"
+    )
+    assert response.status_code == 404 and response.json()["code"] == "ticket_type_not_found"
