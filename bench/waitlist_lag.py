@@ -132,7 +132,7 @@ def main() -> int:
     ms = [lag * 1000 for lag in lags]
     print(
         f"waitlist promotion lag, {args.waiting} waiting, {args.freed} freed, {len(ms)} runs"
-        f"{f', every {args.big_every}th entry too big' if args.big_every else ''}: "
+        f"{f', 1 in {args.big_every} entries too big' if args.big_every else ''}: "
         f"p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms"
     )
     print("served FIFO: OK" if not wrong else f"served FIFO: WRONG in {wrong} runs")
