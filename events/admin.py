@@ -11,10 +11,12 @@ check and the write) rolls the save back and is shown as an error message.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from events.models import Event, Seat, TicketType, Venue
 from events.services import (
@@ -164,7 +166,7 @@ class EventAdmin(BadInputAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("venue",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "waitlist")
     actions = ["deactivate_events", "generate_seats"]
 
     def get_queryset(self, request):
@@ -195,6 +197,24 @@ class EventAdmin(BadInputAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     @admin.display(description="Booked", ordering="booked_total")
     def booked(self, event):
         return event.booked_total
+
+    @admin.display(description="Waitlist")
+    def waitlist(self, event):
+        """Who waits per ticket type, and a link to the waitlist in FIFO order with its capacity preview.
+
+        The waitlist belongs to ``orders``: reached through the reverse
+        relation and the admin URL name, never imported.
+        """
+        if event.pk is None:
+            return "-"
+        waiting = event.ticket_types.annotate(
+            waiting=Count("waitlist_entries", filter=Q(waitlist_entries__status="waiting"))
+        ).order_by("-priority", "id")
+        counts = ", ".join(f"{t.name}: {t.waiting} waiting" for t in waiting) or "no ticket types"
+        url = reverse("admin:orders_waitlistentry_changelist") + f"?ticket_type__event__id__exact={event.pk}"
+        return format_html(
+            '{} · <a href="{}">Waitlist in order, and what more capacity would serve</a>', counts, url
+        )
 
     # --- saving through the services ---
 

@@ -4,7 +4,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
-from django.db.models import Case, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -100,8 +115,34 @@ def event_list_near(*, latitude: float, longitude: float, max_distance_km: float
 
 
 def event_detail_list(*, user) -> QuerySet:
-    """Events a user may open, with their figures and ticket types (one query each)."""
-    return _with_figures(event_visible_list(user=user)).prefetch_related("ticket_types")
+    """Events a user may open, with their figures and ticket types (one query each).
+
+    Each event and each of its ticket types carries ``waitlisted_count``:
+    the customers waiting for its tickets.
+    """
+    return (
+        _with_figures(event_visible_list(user=user))
+        .annotate(waitlisted_count=_waitlisted(ticket_type__event=OuterRef("pk")))
+        .prefetch_related(
+            Prefetch(
+                "ticket_types",
+                queryset=TicketType.objects.annotate(
+                    waitlisted_count=_waitlisted(ticket_type=OuterRef("pk"))
+                ),
+            )
+        )
+    )
+
+
+def _waitlisted(**lookups) -> Coalesce:
+    """How many waitlist entries matching ``lookups`` wait, as a subquery.
+
+    The waitlist lives in ``orders``, to the right of ``events``: the model
+    is named by string, never imported.
+    """
+    entries = apps.get_model("orders", "WaitlistEntry").objects.filter(status="waiting", **lookups)
+    count = entries.order_by().values(*lookups).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count), 0)
 
 
 def ticket_type_list(*, event: Event) -> QuerySet:

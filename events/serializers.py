@@ -37,6 +37,18 @@ class TicketTypeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EventTicketTypeSerializer(TicketTypeSerializer):
+    """A ticket type in its event's detail, with how many customers wait for it."""
+
+    waitlisted_count = serializers.IntegerField(
+        read_only=True, help_text="Customers on this type's waitlist."
+    )
+
+    class Meta(TicketTypeSerializer.Meta):
+        fields = [*TicketTypeSerializer.Meta.fields, "waitlisted_count"]
+        read_only_fields = fields
+
+
 class TicketTypeWriteSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     currency = serializers.RegexField(
@@ -95,8 +107,8 @@ class EventListSerializer(serializers.ModelSerializer):
 
 
 class EventDetailSerializer(EventListSerializer):
-    ticket_types = TicketTypeSerializer(many=True, read_only=True)
-    waitlisted_count = serializers.SerializerMethodField()
+    ticket_types = EventTicketTypeSerializer(many=True, read_only=True)
+    waitlisted_count = serializers.IntegerField(read_only=True, help_text="Customers on the waitlist.")
 
     class Meta(EventListSerializer.Meta):
         fields = [
@@ -106,10 +118,6 @@ class EventDetailSerializer(EventListSerializer):
             "ticket_types",
             "waitlisted_count",
         ]
-
-    def get_waitlisted_count(self, event) -> int:
-        # The waitlist arrives with its own issue; until then nobody waits.
-        return 0
 
 
 class EventWriteSerializer(serializers.ModelSerializer):

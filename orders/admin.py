@@ -15,8 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 
+from events.models import TicketType
+from orders import selectors
 from orders.exports import stream_payments_csv, write_payments_csv
-from orders.models import Order, OrderLine, Payment
+from orders.models import Order, OrderLine, Payment, WaitlistEntry
 from orders.payments import PROVIDERS
 from orders.services import order_cancel, order_pay, order_refund
 from tickets.models import Ticket
@@ -286,3 +288,63 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "has_export_permission": self.has_export_permission(request),
         }
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each event's waitlist in the order it is served, and what a raised capacity would serve.
+
+    Entries change only through the services (join, leave, promotion), so
+    the admin shows them read-only. Filtered to one event or ticket type,
+    the list starts with the capacity preview of each of its types.
+    """
+
+    list_display = (
+        "created_at",
+        "user_email",
+        "event",
+        "ticket_type",
+        "quantity",
+        "status",
+        "order",
+        "offered_at",
+    )
+    list_filter = ("status", ("ticket_type__event", admin.RelatedOnlyFieldListFilter), "ticket_type")
+    list_select_related = ("user", "ticket_type__event", "order")
+    search_fields = ("user__email", "ticket_type__name", "ticket_type__event__title")
+    ordering = ("created_at", "id")  # FIFO: the order in which entries are served
+    fields = readonly_fields = (
+        "user",
+        "ticket_type",
+        "quantity",
+        "status",
+        "created_at",
+        "offered_at",
+        "order",
+    )
+
+    @admin.display(description="User", ordering="user__email")
+    def user_email(self, entry):
+        return entry.user.email
+
+    @admin.display(description="Event", ordering="ticket_type__event__starts_at")
+    def event(self, entry):
+        return entry.ticket_type.event
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "capacity_previews": self._previews(request)}
+        return super().changelist_view(request, extra_context)
+
+    def _previews(self, request) -> list:
+        """(ticket type, preview steps) for the event or ticket type the list is filtered to."""
+        event_id = request.GET.get("ticket_type__event__id__exact", "")
+        ticket_type_id = request.GET.get("ticket_type__id__exact", "")
+        if not (event_id.isdigit() or ticket_type_id.isdigit()):
+            return []
+        ticket_types = TicketType.objects.select_related("event").order_by("-priority", "id")
+        if event_id.isdigit():
+            ticket_types = ticket_types.filter(event_id=event_id)
+        if ticket_type_id.isdigit():
+            ticket_types = ticket_types.filter(pk=ticket_type_id)
+        previews = ((t, selectors.waitlist_capacity_preview(ticket_type=t)) for t in ticket_types)
+        return [(ticket_type, steps) for ticket_type, steps in previews if steps]

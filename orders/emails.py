@@ -15,3 +15,18 @@ def send_receipt(order) -> None:
         from_email=None,
         recipient_list=[order.user.email],
     )
+
+
+def send_waitlist_offer(order) -> None:
+    """Offer a reserved waitlist order: what is held, until when, and where to pay."""
+    context = {
+        "order": order,
+        "lines": order.lines.select_related("ticket_type"),
+        "order_path": f"/orders/{order.code}/",
+    }
+    send_mail(
+        subject=f"Tickets for {order.event.title} are held for you ({order.code})",
+        message=render_to_string("emails/waitlist_offer.txt", context),
+        from_email=None,
+        recipient_list=[order.user.email],
+    )

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from orders.models import MAX_TICKETS_PER_ORDER
 from orders.payments import TestProvider
 
 
@@ -26,3 +27,10 @@ class PayForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """A button that changes an order (cancel, refund): nothing to fill in, CSRF checked."""
+
+
+class WaitlistJoinForm(forms.Form):
+    """Join a sold-out type's waitlist from the event page (its button names the type)."""
+
+    ticket_type = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER, initial=1)

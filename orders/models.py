@@ -183,3 +183,58 @@ class IdempotencyRecord(models.Model):
     @property
     def in_flight(self) -> bool:
         return self.response_status is None
+
+
+class WaitlistEntry(models.Model):
+    """A customer waiting for tickets of a sold-out type, served first come, first served.
+
+    ``waiting`` entries are promoted in the transaction that frees tickets
+    (``orders.services.waitlist``): the entry becomes ``offered`` with a
+    reserved ``order``, then ``fulfilled`` when that order is paid, or
+    ``expired`` / ``cancelled`` when it ends unpaid.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        FULFILLED = "fulfilled", "Fulfilled"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.WAITING, Status.OFFERED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    ticket_type = models.ForeignKey(
+        "events.TicketType", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="waitlist_entries"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            models.Index(
+                fields=["ticket_type", "created_at", "id"],
+                condition=Q(status="waiting"),
+                name="waitlist_fifo_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "ticket_type"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="waitlist_one_active_per_user_type",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="waitlist_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} waits for {self.quantity} x {self.ticket_type}"

@@ -1,10 +1,25 @@
-"""Reads of orders and payments, scoped to who is asking."""
+"""Reads of orders and payments, scoped to who is asking; the waitlist as its owner and staff see it."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from orders.models import CartItem, Order, OrderLine, Payment
+from orders.models import CartItem, Order, OrderLine, Payment, WaitlistEntry
 from tickets.models import Ticket
 
 
@@ -49,3 +64,74 @@ def cart_get(*, user) -> dict:
         "total": sum((item.line_total for item in items), Decimal("0.00")),
         "currency": first.currency if first else None,
     }
+
+
+def waitlist_entry_list(*, user) -> QuerySet:
+    """A user's waitlist entries, newest first, each with its ``position``, type, event and offer.
+
+    ``position`` is 1 + the waiting entries ahead on the same ticket type
+    (FIFO order), for a waiting entry; None otherwise.
+    """
+    ahead = (
+        WaitlistEntry.objects.filter(ticket_type=OuterRef("ticket_type"), status=WaitlistEntry.Status.WAITING)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .values("ticket_type")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    position = Case(
+        When(status=WaitlistEntry.Status.WAITING, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=None,
+        output_field=IntegerField(),
+    )
+    return (
+        WaitlistEntry.objects.filter(user=user)
+        .select_related("ticket_type__event", "order")
+        .annotate(position=position)
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CapacityStep:
+    """Raising a capacity by ``extra`` would serve ``entries`` entries (``tickets``), worth ``worth``."""
+
+    extra: int
+    entries: int
+    tickets: int
+    worth: Decimal
+
+
+def waitlist_capacity_preview(*, ticket_type, steps: int = 5) -> list[CapacityStep]:
+    """What raising ``ticket_type``'s capacity would serve, as the promotion would serve it.
+
+    For the first ``steps`` raises that each serve one more entry of the FIFO
+    line (an entry too big for the raise keeps its place while later ones
+    fit, as in ``waitlist_promote``), and finally the raise that serves every
+    waiting entry. The tickets already available count towards each raise.
+    """
+    waiting = list(
+        WaitlistEntry.objects.filter(ticket_type=ticket_type, status=WaitlistEntry.Status.WAITING)
+        .order_by("created_at", "id")
+        .values_list("quantity", flat=True)
+    )
+    available = max(ticket_type.available, 0)
+    raises, total = [], 0
+    for quantity in waiting:
+        total += quantity
+        if total - available > 0 and (not raises or raises[-1] != total - available):
+            raises.append(total - available)
+    chosen = raises[:steps] + ([raises[-1]] if len(raises) > steps else [])
+    preview = []
+    for extra in chosen:
+        left, served, tickets = available + extra, 0, 0
+        for quantity in waiting:
+            if quantity <= left:
+                left -= quantity
+                served += 1
+                tickets += quantity
+        preview.append(CapacityStep(extra, served, tickets, ticket_type.price * tickets))
+    return preview

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import MAX_TICKETS_PER_ORDER, CartItem, Order, OrderLine, Payment
+from orders.models import MAX_TICKETS_PER_ORDER, CartItem, Order, OrderLine, Payment, WaitlistEntry
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
 from tickets.serializers import TicketEventSerializer, TicketSecretField, viewer_id
@@ -250,3 +250,31 @@ class CartItemAddSerializer(serializers.Serializer):
 
 class CartItemUpdateSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER)
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    ticket_type = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_ORDER, default=1)
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    """A waitlist entry as its owner sees it: where it stands, and the order it was offered."""
+
+    ticket_type_name = serializers.CharField(source="ticket_type.name", read_only=True)
+    event = serializers.IntegerField(source="ticket_type.event_id", read_only=True)
+    position = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="1 = next to be served; only while waiting."
+    )
+    order = serializers.IntegerField(source="order_id", read_only=True, allow_null=True)
+    order_code = serializers.CharField(source="order.code", read_only=True, allow_null=True, default=None)
+    order_expires_at = serializers.DateTimeField(
+        source="order.expires_at", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id", "event", "ticket_type", "ticket_type_name", "quantity", "status", "position",
+            "created_at", "offered_at", "order", "order_code", "order_expires_at",
+        ]  # fmt: skip
+        read_only_fields = fields

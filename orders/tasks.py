@@ -50,3 +50,15 @@ def idempotency_purge_task() -> None:
     from orders.services.idempotency import idempotency_purge
 
     idempotency_purge()
+
+
+@dramatiq.actor(actor_name="send_waitlist_offer_email", max_retries=5, time_limit=60_000)
+def waitlist_offer_send_task(order_id: int) -> None:
+    """Tell a waitlisted customer that tickets are held for them, until when, and how to pay."""
+    order = (
+        Order.objects.select_related("user", "event")
+        .filter(pk=order_id, status=Order.Status.RESERVED, source=Order.Source.WAITLIST)
+        .first()
+    )
+    if order is not None:
+        emails.send_waitlist_offer(order)

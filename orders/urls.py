@@ -8,6 +8,9 @@ from orders import views
 
 urlpatterns = [
     path("events/<int:pk>/book/", views.event_book, name="event-book"),
+    path("events/<int:pk>/waitlist/", views.waitlist_join, name="waitlist-join"),
+    path("waitlist/", views.waitlist_page, name="waitlist"),
+    path("waitlist/<int:entry_id>/leave/", views.waitlist_leave, name="waitlist-leave"),
     path("cart/", views.cart, name="cart"),
     path("cart/items/<int:item_id>/", views.cart_item_update, name="cart-item-update"),
     path("cart/items/<int:item_id>/remove/", views.cart_item_remove, name="cart-item-remove"),

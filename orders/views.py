@@ -1,4 +1,4 @@
-"""Cart and order pages: book, cart, checkout, my orders, an order with pay, cancel and refund.
+"""Cart and order pages: book, cart, checkout, my orders, an order with pay, cancel and refund; the waitlist.
 
 Each action is a form posted to its own URL that calls the same service as
 the API; a refusal is shown with the service's words (``call_service``).
@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from events.views import booking_form, event_page_context
 from orders import selectors, services
-from orders.forms import CartQuantityForm, ConfirmForm, PayForm
-from orders.models import Order
+from orders.forms import CartQuantityForm, ConfirmForm, PayForm, WaitlistJoinForm
+from orders.models import Order, WaitlistEntry
+from orders.services import waitlist
 from tixxety.pages import REFUSED, call_service
 from tixxety.ratelimits import rate_limit
 
@@ -184,3 +185,48 @@ def _flash_errors(request, form) -> bool:
     for error in errors:
         messages.error(request, error)
     return bool(errors)
+
+
+@login_required
+@require_POST
+def waitlist_join(request, pk: int):
+    """Join the waitlist of a sold-out type: the event page's button names it, its field the quantity."""
+    ticket_type = request.POST.get("ticket_type", "")
+    form = WaitlistJoinForm(
+        {"ticket_type": ticket_type, "quantity": request.POST.get(f"waitlist_qty_{ticket_type}", 1)}
+    )
+    if not form.is_valid() or (
+        call_service(
+            form,
+            waitlist.waitlist_join,
+            user=request.user,
+            event_id=pk,
+            ticket_type_id=form.cleaned_data["ticket_type"],
+            quantity=form.cleaned_data["quantity"],
+        )
+        is REFUSED
+    ):
+        _flash_errors(request, form)
+        return redirect("event-detail", pk=pk)
+    messages.success(request, "You are on the waitlist: we e-mail you as soon as tickets are held for you.")
+    return redirect("waitlist")
+
+
+@login_required
+@require_GET
+def waitlist_page(request):
+    entries = selectors.waitlist_entry_list(user=request.user)
+    return render(
+        request, "orders/waitlist.html", {"entries": entries, "active": WaitlistEntry.ACTIVE_STATUSES}
+    )
+
+
+@login_required
+@require_POST
+def waitlist_leave(request, entry_id: int):
+    form = ConfirmForm(request.POST)
+    if call_service(form, waitlist.waitlist_leave, entry_id=entry_id, by=request.user) is REFUSED:
+        _flash_errors(request, form)
+    else:
+        messages.success(request, "You have left the waitlist.")
+    return redirect("waitlist")

@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "PaymentStatusEnum": "orders.models.Payment.Status",
+        "WaitlistEntryStatusEnum": "orders.models.WaitlistEntry.Status",
     },
 }
 

@@ -223,9 +223,12 @@ def test_detail_shows_ticket_types_and_figures(api_client, cities):
     assert body["description"] == event.description
     assert body["capacity"] == 110 and body["booked_count"] == 15 and body["available"] == 95
     assert body["waitlisted_count"] == 0
-    assert [(t["name"], t["price"], t["capacity"], t["available"]) for t in body["ticket_types"]] == [
-        ("Regular", "80.00", 100, 85),
-        ("VIP", "240.00", 10, 10),
+    assert [
+        (t["name"], t["price"], t["capacity"], t["available"], t["waitlisted_count"])
+        for t in body["ticket_types"]
+    ] == [
+        ("Regular", "80.00", 100, 85, 0),
+        ("VIP", "240.00", 10, 10, 0),
     ]
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Order, Payment
 from orders.payments import get_provider
-from orders.services import gateway, inventory
+from orders.services import gateway, inventory, waitlist
 from orders.services.locks import order_locked
 from orders.signals import tickets_released
 from tixxety.exceptions import Conflict, DomainError, InvalidTransition, NotFound
@@ -27,11 +27,16 @@ SWEEP_BATCH = 500
 def _close(order: Order, status: str) -> Order:
     """Put the locked order's tickets back on sale, void them and set ``status``.
 
-    The one way an order ends; ``tickets_released`` is sent on commit.
+    The one way an order ends. The freed tickets go to the waitlist first,
+    in this transaction and under the ticket type locks the release took
+    (DESIGN.md flow 5); ``tickets_released`` is sent on commit.
     """
     ticket_type_ids = inventory.release(order)
     order.status = status
     order.save(update_fields=["status", "updated_at"])
+    waitlist.waitlist_order_ended(order)
+    for ticket_type_id in ticket_type_ids:  # in id order, like every lock on them
+        waitlist.waitlist_promote(ticket_type_id=ticket_type_id)
     tickets_released.send_on_commit(sender=Order, order=order, ticket_type_ids=ticket_type_ids)
     return order
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Order, Payment
 from orders.payments import PROVIDERS, get_provider
-from orders.services import gateway, inventory
+from orders.services import gateway, inventory, waitlist
 from orders.services.locks import order_locked
 from orders.signals import order_paid
 from orders.tasks import order_receipt_send_task
@@ -61,6 +61,7 @@ def order_pay(*, order_id: int, by: User, provider: str, token: str = "") -> Ord
             order.status = Order.Status.PAID
             order.paid_at = timezone.now()
             order.save(update_fields=["status", "paid_at", "updated_at"])
+            waitlist.waitlist_order_ended(order)
             outbox_send(order_receipt_send_task, order.pk)
             order_paid.send_on_commit(sender=Order, order=order)
     # Raised after the commit, so that the answer stays in the log.

@@ -86,33 +86,64 @@ def order_reserve(
     quantities.update(seat.ticket_type_id for seat in seats)
 
     with transaction.atomic():
-        (order,) = fast_insert.insert(
-            [
-                Order(
-                    user=user,
-                    event=event,
-                    source=source,
-                    currency=next(iter(ticket_types.values())).currency,
-                    total=sum(ticket_types[pk].price * n for pk, n in quantities.items()),
-                    expires_at=timezone.now() + timedelta(seconds=hold_seconds(event)),
-                )
-            ]
+        order = write_reservation(
+            user=user,
+            event=event,
+            ticket_types=ticket_types,
+            quantities=quantities,
+            seats=seats,
+            source=source,
+            event_types=event_types,
         )
-        lines = fast_insert.insert(
-            [
-                OrderLine(
-                    order=order, ticket_type=ticket_types[pk], quantity=n, unit_price=ticket_types[pk].price
-                )
-                for pk, n in sorted(quantities.items())
-            ]
-        )
-        tickets = tickets_issue(order=order, quantities=quantities, seats=seats, holder_name=user.name)
-        for pk in sorted(quantities):  # last, in id order: see the module docstring
-            if not reservation_sql.claim(pk, quantities[pk]):
-                ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
-                raise _sold_out(ticket_types[pk], event_types)
-        send_on_commit(order_expire_task, order.pk, delay_ms=hold_seconds(event) * 1000)
-        order_reserved.send_on_commit(sender=Order, order=order, ticket_type_ids=sorted(quantities))
+    return order
+
+
+def write_reservation(
+    *,
+    user: User,
+    event: Event,
+    ticket_types: dict[int, TicketType],
+    quantities: Counter,
+    seats: list[Seat] = (),
+    source: str,
+    event_types: dict[int, TicketType] | None = None,
+) -> Order:
+    """Insert a reserved order, its lines and tickets, and claim its inventory; inside a transaction.
+
+    The write half of ``order_reserve``, shared with the waitlist's
+    promotion, which runs it with the ticket type already locked and knows
+    what fits. ``quantities`` counts every ticket by type id (seats
+    included), and ``ticket_types`` holds those types. A claim that finds
+    too few tickets raises SoldOut (the caller's transaction rolls back).
+    The expiry message and ``order_reserved`` go out on commit.
+    """
+    (order,) = fast_insert.insert(
+        [
+            Order(
+                user=user,
+                event=event,
+                source=source,
+                currency=next(iter(ticket_types.values())).currency,
+                total=sum(ticket_types[pk].price * n for pk, n in quantities.items()),
+                expires_at=timezone.now() + timedelta(seconds=hold_seconds(event)),
+            )
+        ]
+    )
+    lines = fast_insert.insert(
+        [
+            OrderLine(
+                order=order, ticket_type=ticket_types[pk], quantity=n, unit_price=ticket_types[pk].price
+            )
+            for pk, n in sorted(quantities.items())
+        ]
+    )
+    tickets = tickets_issue(order=order, quantities=quantities, seats=seats, holder_name=user.name)
+    for pk in sorted(quantities):  # last, in id order: see the module docstring
+        if not reservation_sql.claim(pk, quantities[pk]):
+            ticket_types[pk].refresh_from_db(fields=["capacity", "reserved_count", "sold_count"])
+            raise _sold_out(ticket_types[pk], event_types or ticket_types)
+    send_on_commit(order_expire_task, order.pk, delay_ms=hold_seconds(event) * 1000)
+    order_reserved.send_on_commit(sender=Order, order=order, ticket_type_ids=sorted(quantities))
     reservation_sql.as_prefetched(order, lines=lines, tickets=tickets, payments=[])
     return order
 

@@ -25,7 +25,7 @@ def test_event_page_shows_venue_times_prices_and_availability(client):
 
     assert "Blue Hall" in body and "1 Quay St" in body
     assert "90.00 USD" in body and "2 left" in body
-    assert "Sold out. A waitlist is coming soon." in body
+    assert "Sold out." in body and "Join the waitlist" in body
     assert 'name="qty_' in body and "Book now" in body
 
 
