@@ -162,6 +162,16 @@ def test_every_operation_answers_as_the_schema_says(walk, api_client, customer_a
     assert refund["tickets"][0]["secret"] is None, "a void ticket's secret is withheld"
     walk(me, "POST", "/api/orders/{id}/cancel/", 200, path=f"/api/orders/{cancelled['id']}/cancel/")
     walk(me, "POST", "/api/orders/{id}/cancel/", 409, path=f"/api/orders/{refunded['id']}/cancel/")
+    # The waitlist: VIP has one ticket left, so two do not fit and one does.
+    waitlist = "/api/events/{event_id}/waitlist/"
+    waitlist_path = f"/api/events/{event['id']}/waitlist/"
+    entry = walk(me, "POST", waitlist, 201, path=waitlist_path, data={"ticket_type": vip, "quantity": 2})
+    walk(admin, "POST", waitlist, 409, path=waitlist_path, data={"ticket_type": vip, "quantity": 1})
+    walk(me, "POST", waitlist, 400, path=waitlist_path, data={"ticket_type": vip, "quantity": 0})
+    walk(me, "GET", "/api/waitlist/", 200)
+    entry_path = f"/api/waitlist/{entry['id']}/"
+    walk(me, "DELETE", "/api/waitlist/{entry_id}/", 204, path=entry_path)
+    walk(me, "DELETE", "/api/waitlist/{entry_id}/", 404, path="/api/waitlist/999999/")
     walk(me, "GET", "/api/orders/", 200)
     walk(me, "GET", "/api/orders/", 400, path="/api/orders/?status=nonsense")
     walk(me, "GET", "/api/orders/{id}/", 200, path=f"/api/orders/{paid['id']}/")
