@@ -1,6 +1,8 @@
 """Reads of tickets, scoped to their owner."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
 
 from tickets.models import Ticket
 
@@ -17,3 +19,30 @@ def ticket_list(*, user) -> QuerySet:
         .select_related("order__event", "ticket_type", "seat")
         .order_by("-order_id", "id")
     )
+
+
+def ticket_at_door(*, secret: str) -> Ticket | None:
+    """The ticket a scanned code names, with what the door shows, in one query; None if unknown.
+
+    ``secret`` is a unique indexed column: the lookup is an index probe
+    whose time does not depend on how much of a guess matches.
+    """
+    return (
+        Ticket.objects.select_related("order__event", "ticket_type", "seat", "checked_in_by")
+        .filter(secret=secret)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CheckInCount:
+    checked_in: int
+    sold: int
+
+
+def event_check_in_count(*, event_id: int) -> CheckInCount:
+    """How many of an event's sold (valid) tickets are checked in, in one query."""
+    counts = Ticket.objects.filter(ticket_type__event_id=event_id, status=Ticket.Status.VALID).aggregate(
+        sold=Count("id"), checked_in=Count("id", filter=Q(checked_in_at__isnull=False))
+    )
+    return CheckInCount(checked_in=counts["checked_in"], sold=counts["sold"])
