@@ -45,7 +45,15 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["ticket_type", "status"], name="ticket_type_status_idx")]
+        indexes = [
+            models.Index(fields=["ticket_type", "status"], name="ticket_type_status_idx"),
+            # The door's count of checked-in tickets reads only these entries.
+            models.Index(
+                fields=["ticket_type"],
+                condition=Q(checked_in_at__isnull=False, status="valid"),
+                name="ticket_checked_in_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["seat"],

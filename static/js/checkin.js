@@ -2,7 +2,8 @@
 
    Without this file the form posts to the page and the server answers; with it, a
    code is checked in by fetch (session cookie + CSRF header) and the answer and the
-   count change in place. The camera uses the browser's BarcodeDetector, or the
+   count change in place (the count from its own endpoint, so that a scan stays two
+   statements). The camera uses the browser's BarcodeDetector, or the
    vendored jsQR (static/vendor/jsqr) where there is none; jsQR is fetched only
    when the camera starts without BarcodeDetector. */
 (function () {
@@ -44,11 +45,26 @@
     answer.replaceChildren(box);
   }
 
-  function showCounts(counts) {
-    if (!counts) return;
-    document.querySelector("[data-checked-in]").textContent = counts.checked_in;
-    document.querySelector("[data-sold]").textContent = counts.sold;
+  // The count of this event (every door's scans): after a scan, at most once a second, and every 10 s.
+  var countTimer = null;
+  function refreshCount() {
+    countTimer = null;
+    fetch(form.getAttribute("data-count-api") + "?event=" + eventId, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (counts) {
+        if (!counts) return;
+        document.querySelector("[data-checked-in]").textContent = counts.checked_in;
+        document.querySelector("[data-sold]").textContent = counts.sold;
+      })
+      .catch(function () {});
   }
+  function refreshCountSoon() {
+    if (countTimer === null) countTimer = setTimeout(refreshCount, 1000);
+  }
+  setInterval(refreshCountSoon, 10000);
 
   function checkIn(code) {
     if (busy) return;
@@ -66,7 +82,7 @@
         var body = result.body;
         if (result.status === 200) {
           show(true, body.detail, body.ticket);
-          showCounts(body.counts);
+          refreshCountSoon();
         } else if (result.status === 404) {
           show(false, "No ticket has this code.", null);
         } else {
