@@ -1,11 +1,14 @@
 """The door page in a real browser (Debian's Chromium) on a phone-sized screen, against the live server."""
 
+import base64
+
 import pytest
 
 from accounts.tests.factories import UserFactory
 from orders.services import order_pay, order_reserve
 from orders.tests.browser import check_page, new_page, scrolls_sideways, sign_in
 from orders.tests.factories import on_sale_event
+from tickets import qr
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -45,5 +48,47 @@ def test_staff_type_a_code_see_green_then_red_and_the_count_move(browser, live_s
         assert check_page(page, "checkin-phone") == []
         # Chromium logs every 4xx response as a console error; the second scan's 409 is the expected one.
         assert [p for p in page.problems if "status of 409" not in p] == []
+    finally:
+        page.context.close()
+
+
+def test_the_vendored_decoder_reads_a_ticket_qr_code(browser, live_server):
+    """The camera fallback: jsQR, as the page loads it, decodes the PNG a ticket's owner is shown."""
+    event, types = on_sale_event(Regular=10)
+    buyer = UserFactory()
+    order = order_reserve(user=buyer, event_id=event.pk, items=[(types["Regular"].pk, 1)])
+    order_pay(order_id=order.pk, by=buyer, provider="test", token="tok_visa")
+    ticket = order.tickets.get()
+    png = base64.b64encode(qr.qr_png(ticket.secret)).decode()
+    page = new_page(browser)
+    try:
+        sign_in(page, live_server.url, UserFactory(role="staff").email)
+        page.goto(f"{live_server.url}/checkin/?event={event.pk}")
+        decoded = page.evaluate(
+            """async (png) => {
+                const form = document.querySelector("[data-checkin-form]");
+                await new Promise((resolve, reject) => {
+                    const script = document.createElement("script");
+                    script.src = form.getAttribute("data-jsqr");
+                    script.onload = resolve;
+                    script.onerror = reject;
+                    document.head.appendChild(script);
+                });
+                const image = new Image();
+                image.src = "data:image/png;base64," + png;
+                await image.decode();
+                const canvas = document.createElement("canvas");
+                canvas.width = image.width;
+                canvas.height = image.height;
+                const context = canvas.getContext("2d");
+                context.drawImage(image, 0, 0);
+                const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
+                const found = jsQR(pixels.data, pixels.width, pixels.height);
+                return found && found.data;
+            }""",
+            png,
+        )
+        assert decoded == ticket.secret
+        assert page.problems == []
     finally:
         page.context.close()
