@@ -274,8 +274,11 @@ def ticket_type_rows(*, event_id: int | None = None) -> list[dict]:
     if event_id is not None:
         types = types.filter(event_id=event_id)
     # Joining only the checked-in tickets (in the ON clause), not every ticket
-    # with a FILTER on the count: 5 times faster with 120,000 tickets.
-    checked = FilteredRelation("tickets", condition=Q(tickets__checked_in_at__isnull=False))
+    # with a FILTER on the count: 5 times faster with 120,000 tickets. Valid
+    # ones only: a ticket refunded by staff after its check-in keeps the time.
+    checked = FilteredRelation(
+        "tickets", condition=Q(tickets__checked_in_at__isnull=False, tickets__status=Ticket.Status.VALID)
+    )
     return list(
         types.annotate(checked=checked)
         .annotate(

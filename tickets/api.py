@@ -2,13 +2,26 @@ from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from tickets import qr, selectors
+from tickets import qr, selectors, services
 from tickets.models import Ticket
-from tickets.serializers import TicketSerializer
+from tickets.serializers import (
+    CheckInCountQuerySerializer,
+    CheckInCountSerializer,
+    CheckInRefusedSerializer,
+    CheckInResultSerializer,
+    CheckInScopeSerializer,
+    DoorErrorSerializer,
+    TicketAtDoorSerializer,
+    TicketSerializer,
+)
+from tixxety.api.exceptions import error_body
+from tixxety.api.permissions import IsStaffRole
 from tixxety.exceptions import TicketNotPaid, TicketVoid
 
 # The image of a ticket never changes (its secret is fixed), so browsers may
@@ -89,3 +102,102 @@ def _image(content: bytes, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     patch_cache_control(response, private=True, max_age=QR_MAX_AGE)
     return response
+
+
+# --- at the door: verify and check in by secret (staff) ---
+
+STAFF_QUERY_ERRORS = {
+    400: OpenApiResponse(DoorErrorSerializer, description="`event` is not a positive integer."),
+    401: OpenApiResponse(DoorErrorSerializer, description="Not signed in."),
+    403: OpenApiResponse(DoorErrorSerializer, description="Staff only."),
+}
+DOOR_ERRORS = {
+    **STAFF_QUERY_ERRORS,
+    404: OpenApiResponse(DoorErrorSerializer, description="No ticket has this code (`ticket_not_found`)."),
+}
+
+
+class DoorView(APIView):
+    """Base of the two door endpoints: staff only, optionally scoped with ``?event=``."""
+
+    permission_classes = [IsStaffRole]
+
+    def event_id(self, request) -> int | None:
+        scope = CheckInScopeSerializer(data=request.query_params)
+        scope.is_valid(raise_exception=True)
+        return scope.validated_data.get("event")
+
+    @staticmethod
+    def result(ticket, *, admissible: bool, detail: str, code: str) -> dict:
+        return CheckInResultSerializer(
+            {"admissible": admissible, "detail": detail, "code": code, "ticket": ticket}
+        ).data
+
+    @staticmethod
+    def refused(refusal: services.CheckInRefused) -> Response:
+        ticket = TicketAtDoorSerializer(refusal.ticket).data
+        body = error_body(refusal.detail, refusal.code, ticket=ticket)
+        return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+class TicketVerifyView(DoorView):
+    @extend_schema(
+        summary="Verify a scanned ticket (staff)",
+        operation_id="tickets_verify",
+        parameters=[CheckInScopeSerializer],
+        responses={200: CheckInResultSerializer, **DOOR_ERRORS},
+    )
+    def get(self, request, secret: str):
+        """What check-in would say about the ticket, without checking it in.
+
+        200 for every known ticket: `admissible` tells whether check-in would
+        accept it, and `code` says why not (`already_checked_in`,
+        `ticket_not_valid`, `wrong_event`).
+        """
+        event_id = self.event_id(request)
+        ticket, refusal = services.ticket_verify(secret=secret, event_id=event_id)
+        detail, code = (refusal.detail, refusal.code) if refusal else ("Valid.", "ok")
+        return Response(self.result(ticket, admissible=refusal is None, detail=detail, code=code))
+
+
+class TicketCheckInView(DoorView):
+    @extend_schema(
+        summary="Check a ticket in (staff)",
+        operation_id="tickets_checkin",
+        request=None,
+        parameters=[CheckInScopeSerializer],
+        responses={
+            200: CheckInResultSerializer,
+            **DOOR_ERRORS,
+            409: OpenApiResponse(
+                CheckInRefusedSerializer,
+                description="Turned away: `already_checked_in` (the detail and `ticket` give the first "
+                "time and who), `ticket_not_valid` (reserved or void) or `wrong_event`.",
+            ),
+        },
+    )
+    def post(self, request, secret: str):
+        """Check the ticket in once, recording when and by whom. Concurrent scans: one wins."""
+        event_id = self.event_id(request)
+        try:
+            ticket = services.ticket_check_in(secret=secret, by=request.user, event_id=event_id)
+        except services.CheckInRefused as refusal:
+            return self.refused(refusal)
+        return Response(self.result(ticket, admissible=True, detail="Checked in.", code="checked_in"))
+
+
+class CheckInCountView(APIView):
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(
+        summary="Checked in / sold for an event (staff)",
+        operation_id="tickets_checkin_count",
+        parameters=[CheckInCountQuerySerializer],
+        responses={200: CheckInCountSerializer, **STAFF_QUERY_ERRORS},
+    )
+    def get(self, request):
+        """The door page's live count. Kept apart from check-in so that a scan costs two statements."""
+        query = CheckInCountQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        counts = selectors.event_check_in_count(event_id=query.validated_data["event"])
+        return Response(CheckInCountSerializer(counts).data)

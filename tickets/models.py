@@ -16,6 +16,10 @@ class Ticket(models.Model):
     A seat belongs to at most one reserved or valid ticket: the partial unique
     constraint makes a second claim fail in the database, whatever the code
     around it does.
+
+    Only a paid ticket is ever checked in; a staff refund afterwards voids it
+    and keeps ``checked_in_at`` as history, so the check constraint forbids a
+    check-in only on a reserved ticket.
     """
 
     class Status(models.TextChoices):
@@ -41,13 +45,26 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["ticket_type", "status"], name="ticket_type_status_idx")]
+        indexes = [
+            models.Index(fields=["ticket_type", "status"], name="ticket_type_status_idx"),
+            # The door's count of checked-in tickets reads only these entries.
+            models.Index(
+                fields=["ticket_type"],
+                condition=Q(checked_in_at__isnull=False, status="valid"),
+                name="ticket_checked_in_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["seat"],
                 condition=Q(status__in=["reserved", "valid"]),
                 name="ticket_seat_held_once",
                 violation_error_message="This seat is already taken.",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | ~Q(status="reserved"),
+                name="ticket_checked_in_was_paid",
+                violation_error_message="A reserved (unpaid) ticket cannot be checked in.",
             ),
         ]
 

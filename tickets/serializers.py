@@ -65,3 +65,61 @@ class TicketSerializer(serializers.ModelSerializer):
             "secret", "qr_png", "qr_svg",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class CheckedInBySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketAtDoorSerializer(serializers.ModelSerializer):
+    """A scanned ticket as the door staff see it: never its secret (they scanned it)."""
+
+    order = serializers.CharField(source="order.code", help_text="The order's public code.")
+    event = TicketEventSerializer(source="order.event")
+    ticket_type = TicketTypeNameSerializer()
+    seat = serializers.CharField(source="seat.label", default=None, allow_null=True)
+    checked_in_by = CheckedInBySerializer(allow_null=True, help_text="Null while not checked in.")
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "order", "event", "ticket_type", "seat", "holder_name", "status", "checked_in_at",
+                  "checked_in_by"]  # fmt: skip
+        read_only_fields = fields
+
+
+class CheckInCountSerializer(serializers.Serializer):
+    checked_in = serializers.IntegerField()
+    sold = serializers.IntegerField(help_text="Valid (paid) tickets of the event.")
+
+
+class CheckInScopeSerializer(serializers.Serializer):
+    event = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="Refuse tickets of any other event."
+    )
+
+
+class CheckInCountQuerySerializer(serializers.Serializer):
+    event = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class CheckInResultSerializer(serializers.Serializer):
+    """What the scanner shows: ``code`` is `checked_in` (check-in) or `ok` (verify), else why not."""
+
+    admissible = serializers.BooleanField(help_text="True when check-in accepts (or accepted) the ticket.")
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    ticket = TicketAtDoorSerializer()
+
+
+class CheckInRefusedSerializer(serializers.Serializer):
+    """A refusal at the door: the API's error shape, plus the ticket it is about."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["already_checked_in", "ticket_not_valid", "wrong_event"])
+    ticket = TicketAtDoorSerializer()
+
+
+class DoorErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()

@@ -98,6 +98,10 @@ def order_refund(*, order_id: int, by: User) -> Order:
     ``payment_in_progress``), so an order is refunded once. A refund the
     gateway refuses is logged and raises Conflict ``refund_failed``; the
     order stays paid.
+
+    A checked-in ticket was used: its owner cannot refund the order
+    (Conflict ``ticket_checked_in``); staff can, and the void ticket keeps
+    its check-in.
     """
     with transaction.atomic():
         order = order_locked(order_id, by=by)
@@ -108,6 +112,13 @@ def order_refund(*, order_id: int, by: User) -> Order:
         if not by.is_staff_member and order.event.starts_at <= timezone.now():
             raise Conflict(
                 "The event has started: ask the organiser for a refund.", code="refund_window_closed"
+            )
+        checked_in = None if by.is_staff_member else order.tickets.exclude(checked_in_at=None).first()
+        if checked_in is not None:
+            when = timezone.localtime(checked_in.checked_in_at).strftime("%Y-%m-%d %H:%M")
+            raise Conflict(
+                f"Ticket {checked_in.pk} was checked in at {when}; ask the organiser for a refund.",
+                code="ticket_checked_in",
             )
         charge = order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED).first()
         if charge is None:

@@ -186,6 +186,22 @@ def test_every_operation_answers_as_the_schema_says(walk, api_client, customer_a
     walk(me, "GET", "/api/tickets/{id}/qr.svg/", 200, path=f"/api/tickets/{valid['id']}/qr.svg/")
     walk(me, "GET", "/api/tickets/{id}/qr.png/", 409, path=f"/api/tickets/{void['id']}/qr.png/")
     walk(me, "GET", "/api/tickets/{id}/qr.svg/", 404, path="/api/tickets/999999/qr.svg/")
+    # At the door, as staff (the admin is staff too).
+    verify, checkin = "/api/tickets/verify/{secret}/", "/api/tickets/checkin/{secret}/"
+    secret = valid["secret"]
+    walk(admin, "GET", verify, 200, path=f"/api/tickets/verify/{secret}/")
+    walk(me, "POST", checkin, 403, path=f"/api/tickets/checkin/{secret}/")
+    walk(admin, "POST", checkin, 200, path=f"/api/tickets/checkin/{secret}/")
+    walk(admin, "POST", checkin, 409, path=f"/api/tickets/checkin/{secret}/")
+    walk(admin, "GET", verify, 404, path="/api/tickets/verify/no-such-secret/")
+    walk(
+        admin,
+        "GET",
+        "/api/tickets/checkin-count/",
+        200,
+        path=f"/api/tickets/checkin-count/?event={event['id']}",
+    )
+    walk(admin, "GET", "/api/tickets/checkin-count/", 400, path="/api/tickets/checkin-count/?event=x")
     walk(me, "GET", "/api/payments/", 200)
     walk(me, "GET", "/api/payments/export/", 403)
     walk(admin, "GET", "/api/payments/export/", 200)
