@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from accounts.tests.factories import UserFactory
 from events.tests.factories import TicketTypeFactory
 from orders.services import order_pay, order_refund, order_reserve
+from orders.services.waitlist import waitlist_join
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
 
@@ -36,9 +37,9 @@ def test_availability_per_type_by_id_or_slug(sales, invariants):
     lines = tix("availability", str(sales.pk))
 
     assert lines[0] == f"{sales.title} (event {sales.pk}, published)"
-    assert lines[1].split() == ["type", "capacity", "reserved", "sold", "available"]
-    assert lines[3].split() == ["VIP", "5", "1", "1", "3"]  # higher priority first
-    assert lines[4].split() == ["Regular", "10", "0", "2", "8"]
+    assert lines[1].split() == ["type", "capacity", "reserved", "sold", "available", "waitlisted"]
+    assert lines[3].split() == ["VIP", "5", "1", "1", "3", "0"]  # higher priority first
+    assert lines[4].split() == ["Regular", "10", "0", "2", "8", "0"]
     assert len({len(line) for line in lines[2:]}) == 1  # aligned: numbers padded to the column
     assert tix("availability", sales.slug) == lines
 
@@ -97,3 +98,28 @@ def test_checkin_refusals_unknown_wrong_event_and_not_staff(sales, staff, custom
 def test_a_subcommand_is_required(db):
     with pytest.raises(CommandError):
         tix()
+
+
+def test_waitlist_lists_entries_in_serving_order_and_availability_counts_them(customer, invariants):
+    # given a sold-out Regular type with two people waiting, the second for more than is left
+    event, types = on_sale_event(Regular=2)
+    regular = types["Regular"]
+    order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 2)])
+    first, second = UserFactory(email="first@example.com"), UserFactory(email="second@example.com")
+    waitlist_join(user=first, ticket_type_id=regular.pk, quantity=1)
+    waitlist_join(user=second, ticket_type_id=regular.pk, quantity=2)
+
+    # when the operator looks
+    waitlist = tix("waitlist", str(event.pk))
+    availability = tix("availability", str(event.pk))
+
+    # then both wait, first come first, and the availability table counts them
+    assert waitlist[1].split() == ["type", "position", "user", "quantity", "status", "since", "order"]
+    assert waitlist[3].split()[:5] == ["Regular", "1", "first@example.com", "1", "waiting"]
+    assert waitlist[4].split()[:5] == ["Regular", "2", "second@example.com", "2", "waiting"]
+    assert availability[1].split()[-1] == "waitlisted"
+    assert availability[3].split() == ["Regular", "2", "2", "0", "0", "2"]
+
+
+def test_waitlist_of_an_event_nobody_waits_for(sales):
+    assert tix("waitlist", str(sales.pk))[1:] == ["Nobody is waiting."]

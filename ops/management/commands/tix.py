@@ -1,6 +1,7 @@
 """The operator console: ``manage.py tix <subcommand>``, each non-interactive, answering in plain text.
 
-    tix availability EVENT                 per ticket type: capacity, reserved, sold, available
+    tix availability EVENT                 per ticket type: capacity, reserved, sold, available, waitlisted
+    tix waitlist EVENT                     who waits, per ticket type in the order they are served
     tix transactions [--last N]            the payments log, newest first
     tix checkin SECRET --staff EMAIL [--event ID]   check a ticket in, as the door does
 
@@ -10,25 +11,24 @@ read the same rows as the API and the admin.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
 from events.models import Event, TicketType
 from ops.tables import format_table
-from orders.models import Payment
+from orders.models import Payment, WaitlistEntry
 from tickets import services as tickets
 from tixxety.exceptions import DomainError
 
-# The availability table's columns: (header, value for a ticket type). The
-# waitlist and the priority queue add theirs here ("waitlisted", "queued")
-# when they land, from their own counts; a column is only shown once real.
+# The availability table's columns: (header, value for a ticket type annotated by ``_ticket_types``).
 AVAILABILITY_COLUMNS = [
     ("type", lambda t: t.name),
     ("capacity", lambda t: t.capacity),
     ("reserved", lambda t: t.reserved_count),
     ("sold", lambda t: t.sold_count),
     ("available", lambda t: t.available),
+    ("waitlisted", lambda t: t.waitlisted),
 ]
 
 
@@ -40,6 +40,9 @@ class Command(BaseCommand):
 
         availability = commands.add_parser("availability", help="Per ticket type: capacity, reserved, sold.")
         availability.add_argument("event", help="Event id or slug.")
+
+        waitlist = commands.add_parser("waitlist", help="Waiting and offered entries, in serving order.")
+        waitlist.add_argument("event", help="Event id or slug.")
 
         transactions = commands.add_parser("transactions", help="The payments log, newest first.")
         transactions.add_argument("--last", type=int, default=10, help="How many (default 10, at most 1000).")
@@ -54,13 +57,41 @@ class Command(BaseCommand):
 
     def _availability(self, *, event: str, **_):
         found = _event(event)
-        types = list(TicketType.objects.filter(event=found).order_by("-priority", "id"))
+        types = _ticket_types(found)
         rows = [[value(ticket_type) for _, value in AVAILABILITY_COLUMNS] for ticket_type in types]
         self.stdout.write(f"{found.title} (event {found.pk}, {found.get_status_display().lower()})")
         if not rows:
             self.stdout.write("No ticket types.")
             return
         self.stdout.write(format_table([header for header, _ in AVAILABILITY_COLUMNS], rows))
+
+    def _waitlist(self, *, event: str, **_):
+        found = _event(event)
+        entries = (
+            WaitlistEntry.objects.filter(ticket_type__event=found, status__in=WaitlistEntry.ACTIVE_STATUSES)
+            .select_related("ticket_type", "user", "order")
+            .order_by("-ticket_type__priority", "ticket_type_id", "created_at", "id")
+        )
+        rows, position = [], {}
+        for entry in entries:
+            waiting = entry.status == WaitlistEntry.Status.WAITING
+            if waiting:
+                position[entry.ticket_type_id] = position.get(entry.ticket_type_id, 0) + 1
+            rows.append([
+                entry.ticket_type.name,
+                position[entry.ticket_type_id] if waiting else "-",
+                entry.user.email,
+                entry.quantity,
+                entry.status,
+                timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.order.code if entry.order else "-",
+            ])  # fmt: skip
+        self.stdout.write(f"{found.title} (event {found.pk}): waitlist")
+        if not rows:
+            self.stdout.write("Nobody is waiting.")
+            return
+        headers = ["type", "position", "user", "quantity", "status", "since", "order"]
+        self.stdout.write(format_table(headers, rows))
 
     def _transactions(self, *, last: int, **_):
         if not 1 <= last <= 1000:
@@ -98,6 +129,15 @@ class Command(BaseCommand):
             f"CHECKED IN ticket {ticket.pk}: {ticket.ticket_type.name}{seat}{holder}, "
             f"{ticket.order.event.title}, order {ticket.order.code}"
         )
+
+
+def _ticket_types(event: Event) -> list[TicketType]:
+    waiting = Q(waitlist_entries__status=WaitlistEntry.Status.WAITING)
+    return list(
+        TicketType.objects.filter(event=event)
+        .annotate(waitlisted=Count("waitlist_entries", filter=waiting))
+        .order_by("-priority", "id")
+    )
 
 
 def _event(reference: str) -> Event:
