@@ -1,0 +1,121 @@
+"""/metrics under a real 2-worker gunicorn: one scrape sums both workers and a worker process's gauge.
+
+gunicorn runs with deploy/gunicorn.conf.py and ``PROMETHEUS_MULTIPROC_DIR``,
+as in production. Requests are sent in parallel until both workers have
+answered some; the per-process files show the split. A separate ``manage.py`` process (as
+the Dramatiq worker would) sets the inventory-drift gauge and exits; the web
+scrape still shows it.
+"""
+
+import glob
+import os
+import re
+import secrets
+import signal
+import struct
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from ops.tests.test_supervise import ROOT, wait_for
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
+    reason="the production layout needs DATABASE_URL and REDIS_URL",
+)
+
+PORT = 9517  # lane l14's range
+BATCH = 20
+HEALTHZ_COUNTER = "django_http_requests_total_by_view_transport_method_total"
+
+
+def get(path: str) -> str:
+    """The body, whatever the status (/healthz answers 503 here: no Dramatiq worker runs)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=10) as response:
+            return response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.read().decode()
+
+
+def serves() -> bool:
+    try:
+        return bool(get("/metrics"))
+    except OSError:
+        return False
+
+
+def healthz_count(page: str) -> float:
+    pattern = rf'^{HEALTHZ_COUNTER}\{{[^}}]*view="healthz"[^}}]*\}} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, page, re.MULTILINE))
+
+
+def per_process_healthz(directory) -> list[float]:
+    """The healthz count in each web process's own counter file."""
+    counts = []
+    for path in glob.glob(os.path.join(directory, "counter_*.db")):
+        for metric in MultiProcessCollector.merge([path], accumulate=False):
+            if metric.name == HEALTHZ_COUNTER.removesuffix("_total"):
+                counts.append(sum(s.value for s in metric.samples if s.labels.get("view") == "healthz"))
+    return [count for count in counts if count]
+
+
+@pytest.mark.postgres
+def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path):
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    # Another host's (container's) file, with no values: it must survive gunicorn's start.
+    (directory / "counter_stale-1.db").write_bytes(struct.pack("i", 8) + bytes(4))
+    suites_own = ("DJANGO", "DRAMATIQ")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(suites_own)}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        PORT=str(PORT),
+        WEB_CONCURRENCY="2",
+        PROMETHEUS_MULTIPROC_DIR=str(directory),
+        LOG_FORMAT="text",
+    )
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = (tmp_path / "gunicorn.log").open("w")
+    gunicorn = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "deploy/gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{PORT}", "tixxety.wsgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert wait_for(serves, timeout=30), (tmp_path / "gunicorn.log").read_text()
+        assert (directory / "counter_stale-1.db").exists()  # on_starting cleared only this host's files
+        start = healthz_count(get("/metrics"))
+        sent = 0
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            # Batches until both workers have answered some (a bounded loop: at most 30 batches).
+            while sent < BATCH * 30 and (sent < BATCH * 3 or len(per_process_healthz(directory)) < 2):
+                list(pool.map(lambda _: get("/healthz"), range(BATCH)))
+                sent += BATCH
+
+        subprocess.run(
+            [*manage, "shell", "-c",
+             "from analytics.tasks import inventory_drift_measure; inventory_drift_measure()"],
+            cwd=ROOT, env=env, check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        page = get("/metrics")
+        split = per_process_healthz(directory)
+        print(f"healthz counted {healthz_count(page) - start:.0f} of {sent}; per worker {split}")
+
+        assert healthz_count(page) - start == sent
+        assert len(split) == 2, split  # both workers answered some: no single worker saw them all
+        assert re.search(r"^tixxety_inventory_drift 0\.0$", page, re.MULTILINE), page[-2000:]
+        assert re.search(r"^tixxety_inventory_recount_timestamp_seconds \S+$", page, re.MULTILINE)
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+        log.close()
