@@ -28,6 +28,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from ops.tests.test_supervise import ROOT, wait_for
+from tixxety.multiprocess_metrics import process_id
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
@@ -120,8 +121,12 @@ def per_process_healthz(directory) -> list[float]:
 def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path):
     directory = tmp_path / "metrics"
     directory.mkdir()
-    # Another host's (container's) file, with no values: it must survive gunicorn's start.
-    (directory / "counter_stale-1.db").write_bytes(struct.pack("i", 8) + bytes(4))
+    # Files with no values: a process of this host that is gone (gunicorn's start removes it)
+    # and another host's (container's), whose process may still run (it stays).
+    empty = struct.pack("i", 8) + bytes(4)
+    ours = directory / f"counter_{process_id(999_999)}.db"
+    ours.write_bytes(empty)
+    (directory / "counter_stale-1.db").write_bytes(empty)
     suites_own = ("DJANGO", "DRAMATIQ")
     env = {name: value for name, value in os.environ.items() if not name.startswith(suites_own)}
     env.update(
@@ -150,7 +155,7 @@ def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path)
     )  # fmt: skip
     try:
         assert wait_for(serves, timeout=30), (tmp_path / "gunicorn.log").read_text()
-        assert (directory / "counter_stale-1.db").exists()  # on_starting cleared only this host's files
+        assert not ours.exists() and (directory / "counter_stale-1.db").exists()
         start = healthz_count(get("/metrics"))
         sent = 0
         with ThreadPoolExecutor(max_workers=8) as pool:
