@@ -4,10 +4,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PROMETHEUS_MULTIPROC_DIR=/var/lib/tixxety/metrics
 
 WORKDIR /app
-RUN useradd --create-home --uid 1000 tixxety
+RUN useradd --create-home --uid 1000 tixxety \
+    && install -d -o tixxety -g tixxety /var/lib/tixxety/metrics
 
 COPY requirements.txt .
 RUN pip install -r requirements.txt
@@ -19,4 +21,5 @@ RUN DEBUG=1 python manage.py collectstatic --noinput
 
 USER tixxety
 EXPOSE 8000
-CMD ["sh", "-c", "exec gunicorn tixxety.wsgi:application --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --access-logfile -"]
+# deploy/gunicorn.conf.py: port $PORT (8000), $WEB_CONCURRENCY workers (2), Prometheus' multiprocess bookkeeping.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "tixxety.wsgi:application"]

@@ -13,6 +13,7 @@ export LOG_FORMAT ?= text
 run: $(VENV)/.installed-runtime migrate seed
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Redis broker: web on :$(PORT), a Dramatiq worker and the scheduler (Ctrl-C stops all three)"; \
+	  rm -rf .metrics && mkdir .metrics && export PROMETHEUS_MULTIPROC_DIR="$(CURDIR)/.metrics"; \
 	  exec $(PY) -m ops.supervise \
 	    "worker=$(PY) manage.py rundramatiq --processes 1 --threads 4" \
 	    "scheduler=$(PY) manage.py crontab" \

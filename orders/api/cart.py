@@ -20,6 +20,7 @@ from orders.serializers import (
     OrderSerializer,
 )
 from tixxety.api.schema import error_response
+from tixxety.business_metrics import BOOKING_SECONDS
 from tixxety.ratelimits import rate_limit
 
 
@@ -76,6 +77,7 @@ class CartItemView(APIView):
 class CartCheckoutView(APIView):
     """Reserve the whole cart as one order; the cart is emptied only when that succeeds."""
 
+    @BOOKING_SECONDS.labels(endpoint="checkout").time()
     @rate_limit("booking")
     @extend_schema(
         request=None,

@@ -20,12 +20,14 @@ from orders.serializers import (
 )
 from tixxety.api.permissions import IsStaffRole
 from tixxety.api.schema import error_response
+from tixxety.business_metrics import BOOKING_SECONDS
 from tixxety.ratelimits import rate_limit
 
 
 class BookView(APIView):
     """Reserve tickets of one event: by quantity, across ticket types, or by seats."""
 
+    @BOOKING_SECONDS.labels(endpoint="book").time()
     @rate_limit("booking")
     @extend_schema(
         request=BookSerializer,
