@@ -25,8 +25,10 @@ def bump_report_version(sender, **kwargs) -> None:
 
 
 def count_reservation(sender, order, **kwargs) -> None:
-    """Receiver for ``order_reserved``."""
+    """Receiver for ``order_reserved``; an order the waitlist reserved is a promotion too."""
     business_metrics.RESERVATIONS.labels(source=order.source).inc()
+    if order.source == Order.Source.WAITLIST:
+        business_metrics.WAITLIST_PROMOTIONS.inc()
 
 
 def count_payment(sender, order, **kwargs) -> None:

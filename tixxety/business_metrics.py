@@ -25,8 +25,8 @@ EXPIRIES = Counter("tixxety_expiries", "Reserved orders expired unpaid; their ti
 CANCELLATIONS = Counter("tixxety_cancellations", "Orders cancelled; their tickets went back on sale.")
 REFUNDS = Counter("tixxety_refunds", "Paid orders refunded; their tickets went back on sale.")
 
-# For the features being built (waitlist, priority queue, check-in): each is
-# incremented by the service that does the thing, once per outcome.
+# A promotion is counted from ``order_reserved`` (an order of source waitlist);
+# check-ins by ``tickets.services.ticket_check_in``, once per outcome.
 WAITLIST_PROMOTIONS = Counter("tixxety_waitlist_promotions", "Waitlist entries promoted to a reserved order.")
 QUEUE_REQUESTS = Counter(
     "tixxety_queue_requests",

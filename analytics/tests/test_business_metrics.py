@@ -8,11 +8,15 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
 
+from accounts.tests.factories import UserFactory
 from analytics.tasks import inventory_drift_measure
 from events.models import TicketType
 from orders.models import Order
 from orders.services import order_cancel, order_expire, order_pay, order_refund, order_reserve
+from orders.services.waitlist import waitlist_join
+from tickets.services import ticket_check_in
 from tixxety import business_metrics
+from tixxety.exceptions import DomainError
 
 COUNTERS = {
     "reserved": ("tixxety_reservations_total", {"source": "direct"}),
@@ -21,6 +25,17 @@ COUNTERS = {
     "cancelled": ("tixxety_cancellations_total", {}),
     "refunded": ("tixxety_refunds_total", {}),
     "lags observed": ("tixxety_expiry_lag_seconds_count", {}),
+}
+
+
+# Other tests in the same process count check-ins too: every outcome is one of these codes.
+CHECK_IN_OUTCOMES = {
+    "admitted",
+    "already_checked_in",
+    "ticket_not_valid",
+    "wrong_event",
+    "ticket_not_found",
+    "conflict",
 }
 
 
@@ -82,6 +97,41 @@ def test_metrics_never_name_the_customer_or_the_event(
     names = tuple(m._name for m in vars(business_metrics).values() if isinstance(m, MetricWrapperBase))
     ours = [line for line in page.splitlines() if line.startswith(names)]
     label_values = set(re.findall(r'="([^"]*)"', "\n".join(ours)))
-    assert ours and label_values <= {"direct", "book", "checkout", "+Inf"} | {
+    fixed = set(Order.Source.values) | {"book", "checkout", "+Inf"} | CHECK_IN_OUTCOMES
+    assert ours and label_values <= fixed | {
         value for value in label_values if value.replace(".", "").isdigit() and "." in value
-    }, label_values  # sources, endpoints and bucket bounds only: no user id
+    }, label_values  # sources, endpoints, outcomes and bucket bounds only: no user id
+
+
+def _sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.django_db
+def test_a_waitlist_promotion_and_each_check_in_outcome_are_counted(
+    sale, customer, staff, django_capture_on_commit_callbacks
+):
+    # given a sold-out type, paid for, and one person waiting for a ticket
+    event, regular = sale
+    outcomes = ("admitted", "already_checked_in", "ticket_not_found")
+    before = [_sample("tixxety_waitlist_promotions_total")]
+    before += [_sample("tixxety_checkins_total", outcome=outcome) for outcome in outcomes]
+    with django_capture_on_commit_callbacks(execute=True):
+        everything = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, regular.capacity)])
+        order_pay(order_id=everything.pk, by=customer, provider="test", token="tok_visa")
+        waitlist_join(user=UserFactory(), ticket_type_id=regular.pk, quantity=1)
+
+        # when staff refund the order (the waiting entry is promoted) and a new paid ticket is scanned
+        order_refund(order_id=everything.pk, by=staff)
+        order = order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+        order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+    secret = order.tickets.get().secret
+    ticket_check_in(secret=secret, by=staff)
+    for refused in (secret, "no-such-code"):
+        with pytest.raises(DomainError):
+            ticket_check_in(secret=refused, by=staff)
+
+    # then one promotion and one check-in of each outcome were counted
+    after = [_sample("tixxety_waitlist_promotions_total")]
+    after += [_sample("tixxety_checkins_total", outcome=outcome) for outcome in outcomes]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 1]
