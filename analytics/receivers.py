@@ -13,5 +13,5 @@ from analytics import cache
 
 
 def bump_report_version(sender, **kwargs) -> None:
-    """Receiver for ``order_reserved``, ``order_paid`` and ``tickets_released``: reports are stale now."""
+    """Receiver for every orders notification (reserved, paid, released): reports are stale now."""
     cache.bump_report_version()

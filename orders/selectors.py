@@ -1,10 +1,24 @@
-"""Reads of orders and payments, scoped to who is asking."""
+"""Reads of orders, payments and queue requests, scoped to who is asking."""
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from orders.models import CartItem, Order, OrderLine, Payment
+from orders.models import CartItem, Order, OrderLine, Payment, TicketRequest
 from tickets.models import Ticket
 
 
@@ -49,3 +63,38 @@ def cart_get(*, user) -> dict:
         "total": sum((item.line_total for item in items), Decimal("0.00")),
         "currency": first.currency if first else None,
     }
+
+
+def _queued_ahead_filter(ticket_request_fields) -> Q:
+    priority, pk = ticket_request_fields
+    return Q(priority__gt=priority) | Q(priority=priority, pk__lt=pk)
+
+
+def ticket_request_position(ticket_request: TicketRequest) -> int | None:
+    """Queued requests of the event ahead of this one in queue order (VIP first, then arrival)."""
+    if ticket_request.status != TicketRequest.Status.QUEUED:
+        return None
+    return (
+        TicketRequest.objects.filter(event_id=ticket_request.event_id, status=TicketRequest.Status.QUEUED)
+        .filter(_queued_ahead_filter((ticket_request.priority, ticket_request.pk)))
+        .count()
+    )
+
+
+def ticket_request_list(*, user) -> QuerySet:
+    """A user's own queue requests, newest first, each with ``position`` (None once decided)."""
+    ahead = (
+        TicketRequest.objects.filter(event=OuterRef("event"), status=TicketRequest.Status.QUEUED)
+        .filter(_queued_ahead_filter((OuterRef("priority"), OuterRef("pk"))))
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return TicketRequest.objects.filter(user=user).annotate(
+        position=Case(
+            When(status=TicketRequest.Status.QUEUED, then=Coalesce(Subquery(ahead), 0)),
+            default=None,
+            output_field=IntegerField(),
+        )
+    )

@@ -8,6 +8,9 @@ from orders import views
 
 urlpatterns = [
     path("events/<int:pk>/book/", views.event_book, name="event-book"),
+    path("events/<int:pk>/queue/", views.event_queue_join, name="event-queue-join"),
+    path("queue/", views.ticket_request_list, name="ticket-request-list"),
+    path("queue/<int:pk>/", views.ticket_request_detail, name="ticket-request-detail"),
     path("cart/", views.cart, name="cart"),
     path("cart/items/<int:item_id>/", views.cart_item_update, name="cart-item-update"),
     path("cart/items/<int:item_id>/remove/", views.cart_item_remove, name="cart-item-remove"),

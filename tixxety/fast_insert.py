@@ -11,6 +11,9 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model
 
+# PostgreSQL's limit on the parameters of one statement (Django names none for it).
+POSTGRESQL_MAX_PARAMS = 65_535
+
 
 def quoted_table(model: type[Model]) -> str:
     """The model's table name, quoted for the connection's database."""
@@ -30,13 +33,23 @@ def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
 
 
 def insert(objects: list[Model]) -> list[Model]:
-    """INSERT unsaved instances of one model in one statement and set their primary keys.
+    """INSERT unsaved instances of one model, many rows per statement, and set their primary keys.
 
     What ``bulk_create`` does for these rows (defaults, ``auto_now_add``,
-    conversion to the database's types) without compiling a query.
+    conversion to the database's types) without compiling a query. More rows
+    than one statement may carry (the queue inserts thousands of tickets at
+    once) go in as several statements.
     """
     if not objects:
         return objects
+    fields = _insert_sql(type(objects[0]), 1)[1]
+    rows_per_statement = (connection.features.max_query_params or POSTGRESQL_MAX_PARAMS) // len(fields)
+    for start in range(0, len(objects), rows_per_statement):
+        _insert_rows(objects[start : start + rows_per_statement])
+    return objects
+
+
+def _insert_rows(objects: list[Model]) -> None:
     sql, fields = _insert_sql(type(objects[0]), len(objects))
     params = [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection)
@@ -50,4 +63,3 @@ def insert(objects: list[Model]) -> list[Model]:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
-    return objects
