@@ -8,7 +8,7 @@ it follows the schema and never contains input. Any app may use it.
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 # PostgreSQL's limit on the parameters of one statement (Django names none for it).
@@ -51,15 +51,15 @@ def insert(objects: list[Model]) -> list[Model]:
 
 def _insert_rows(objects: list[Model]) -> None:
     sql, fields = _insert_sql(type(objects[0]), len(objects))
+    # The wrapper itself, not the ``connection`` proxy: one look-up, not one per value.
+    db = connections[DEFAULT_DB_ALIAS]
     params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        for obj in objects
-        for field in fields
+        field.get_db_prep_save(field.pre_save(obj, add=True), db) for obj in objects for field in fields
     ]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         pks = cursor.fetchall()
     for obj, (pk,) in zip(objects, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
