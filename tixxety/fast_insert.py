@@ -21,7 +21,8 @@ def quoted_table(model: type[Model]) -> str:
 
 
 @cache
-def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
+def insert_sql(model: type[Model], count: int) -> tuple[str, list]:
+    """The INSERT of ``count`` rows (``... RETURNING <pk>``) and the fields of its parameters, row by row."""
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -42,7 +43,7 @@ def insert(objects: list[Model]) -> list[Model]:
     """
     if not objects:
         return objects
-    fields = _insert_sql(type(objects[0]), 1)[1]
+    fields = insert_sql(type(objects[0]), 1)[1]
     rows_per_statement = (connection.features.max_query_params or POSTGRESQL_MAX_PARAMS) // len(fields)
     for start in range(0, len(objects), rows_per_statement):
         _insert_rows(objects[start : start + rows_per_statement])
@@ -50,7 +51,7 @@ def insert(objects: list[Model]) -> list[Model]:
 
 
 def _insert_rows(objects: list[Model]) -> None:
-    sql, fields = _insert_sql(type(objects[0]), len(objects))
+    sql, fields = insert_sql(type(objects[0]), len(objects))
     # The wrapper itself, not the ``connection`` proxy: one look-up, not one per value.
     db = connections[DEFAULT_DB_ALIAS]
     params = [

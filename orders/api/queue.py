@@ -39,7 +39,7 @@ def _accepted_data(ticket_request) -> dict:
         "items": ticket_request.items,
         "priority": ticket_request.priority,
         "status": ticket_request.status,
-        "position": selectors.ticket_request_position(ticket_request),
+        "position": ticket_request.position,
         "order": None,
         "reason": "",
         "created_at": serializers.DateTimeField().to_representation(ticket_request.created_at),
