@@ -55,7 +55,7 @@ from tixxety.jobs import run_after_commit, send_on_commit
 logger = logging.getLogger(__name__)
 
 # Requests decided per transaction; bench/queue_sale.py measured the choice.
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 2000
 # How long one enqueue message stands for every request of a burst.
 KICK_WINDOW_SECONDS = 5
 
