@@ -20,7 +20,7 @@ from tixxety import business_metrics
 
 
 def bump_report_version(sender, **kwargs) -> None:
-    """Receiver for ``order_reserved``, ``order_paid`` and ``tickets_released``: reports are stale now."""
+    """Receiver for every orders notification (reserved, paid, released): reports are stale now."""
     cache.bump_report_version()
 
 
@@ -29,6 +29,11 @@ def count_reservation(sender, order, **kwargs) -> None:
     business_metrics.RESERVATIONS.labels(source=order.source).inc()
     if order.source == Order.Source.WAITLIST:
         business_metrics.WAITLIST_PROMOTIONS.inc()
+
+
+def count_queue_reservations(sender, orders, **kwargs) -> None:
+    """Receiver for ``orders_reserved``: the orders one queue batch reserved."""
+    business_metrics.RESERVATIONS.labels(source=Order.Source.QUEUE).inc(len(orders))
 
 
 def count_payment(sender, order, **kwargs) -> None:

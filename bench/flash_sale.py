@@ -536,7 +536,7 @@ def pgbench_script() -> str:
     from orders.models import Order, OrderLine
     from orders.services import reservation_sql
     from tickets.models import Ticket
-    from tixxety.fast_insert import _insert_sql
+    from tixxety.fast_insert import insert_sql
 
     statuses = {
         "order_reserved": Order.Status.RESERVED,
@@ -545,7 +545,7 @@ def pgbench_script() -> str:
     }
 
     def insert(model, returning: str = ";") -> str:
-        sql, fields = _insert_sql(model, 1)
+        sql, fields = insert_sql(model, 1)
         values = PGBENCH_VALUES[model._meta.db_table]
         if missing := {f.attname for f in fields} - set(values):
             sys.exit(f"bench/flash_sale.py: PGBENCH_VALUES lacks {model._meta.db_table} {sorted(missing)}")

@@ -238,3 +238,56 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"{self.user} waits for {self.quantity} x {self.ticket_type}"
+
+
+class TicketRequest(models.Model):
+    """A purchase request in an event's priority queue (DESIGN.md flow 6), decided by a worker.
+
+    ``items`` holds what was asked as ``[{"ticket_type": id, "quantity": n}]``
+    in one column, so that intake is one narrow INSERT; the worker reads
+    requests in batches and never needs them as rows. ``priority`` is the
+    highest priority of those ticket types, fixed at intake: the queue order
+    is ``-priority, id`` (VIP first, then arrival).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        FULFILLED = "fulfilled", "Fulfilled"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_requests"
+    )
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="ticket_requests")
+    items = models.JSONField()
+    priority = models.IntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="ticket_request"
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["event", "-priority", "id"],
+                condition=Q(status="queued"),
+                name="ticket_request_queue_idx",
+            ),
+            models.Index(fields=["user", "-created_at"], name="ticket_request_user_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event"], condition=Q(status="queued"), name="ticket_request_one_queued"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="fulfilled") | Q(order__isnull=False),
+                name="ticket_request_fulfilled_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Request {self.pk} ({self.get_status_display()})"

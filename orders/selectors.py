@@ -1,4 +1,4 @@
-"""Reads of orders and payments, scoped to who is asking; the waitlist as its owner and staff see it."""
+"""Reads of orders, payments, waitlist entries and queue requests, scoped to who is asking."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from orders.models import CartItem, Order, OrderLine, Payment, WaitlistEntry
+from orders.models import CartItem, Order, OrderLine, Payment, TicketRequest, WaitlistEntry
 from tickets.models import Ticket
 
 
@@ -135,3 +135,38 @@ def waitlist_capacity_preview(*, ticket_type, steps: int = 5) -> list[CapacitySt
                 tickets += quantity
         preview.append(CapacityStep(extra, served, tickets, ticket_type.price * tickets))
     return preview
+
+
+def _queued_ahead_filter(ticket_request_fields) -> Q:
+    priority, pk = ticket_request_fields
+    return Q(priority__gt=priority) | Q(priority=priority, pk__lt=pk)
+
+
+def ticket_request_position(ticket_request: TicketRequest) -> int | None:
+    """Queued requests of the event ahead of this one in queue order (VIP first, then arrival)."""
+    if ticket_request.status != TicketRequest.Status.QUEUED:
+        return None
+    return (
+        TicketRequest.objects.filter(event_id=ticket_request.event_id, status=TicketRequest.Status.QUEUED)
+        .filter(_queued_ahead_filter((ticket_request.priority, ticket_request.pk)))
+        .count()
+    )
+
+
+def ticket_request_list(*, user) -> QuerySet:
+    """A user's own queue requests, newest first, each with ``position`` (None once decided)."""
+    ahead = (
+        TicketRequest.objects.filter(event=OuterRef("event"), status=TicketRequest.Status.QUEUED)
+        .filter(_queued_ahead_filter((OuterRef("priority"), OuterRef("pk"))))
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return TicketRequest.objects.filter(user=user).annotate(
+        position=Case(
+            When(status=TicketRequest.Status.QUEUED, then=Coalesce(Subquery(ahead), 0)),
+            default=None,
+            output_field=IntegerField(),
+        )
+    )

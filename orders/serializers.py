@@ -1,7 +1,15 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import MAX_TICKETS_PER_ORDER, CartItem, Order, OrderLine, Payment, WaitlistEntry
+from orders.models import (
+    MAX_TICKETS_PER_ORDER,
+    CartItem,
+    Order,
+    OrderLine,
+    Payment,
+    TicketRequest,
+    WaitlistEntry,
+)
 from orders.payments import PROVIDERS
 from tickets.models import Ticket
 from tickets.serializers import TicketEventSerializer, TicketSecretField, viewer_id
@@ -278,3 +286,45 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
             "created_at", "offered_at", "order", "order_code", "order_expires_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class TicketRequestCreateSerializer(BookSerializer):
+    """A queue request: ``{ticket_type, quantity}`` or ``{items: [...]}``; the queue allocates no seats."""
+
+    seat_ids = None
+
+    def validate(self, attrs):
+        single = "ticket_type" in attrs or "quantity" in attrs
+        if single == ("items" in attrs):
+            raise serializers.ValidationError(
+                "Send one of {ticket_type, quantity} or {items: [...]}.", code="invalid_shape"
+            )
+        if single and not ("ticket_type" in attrs and "quantity" in attrs):
+            raise serializers.ValidationError("Send both ticket_type and quantity.", code="invalid_shape")
+        return attrs
+
+
+class TicketRequestSerializer(serializers.ModelSerializer):
+    """A queue request as its owner sees it; ``position`` counts the queued requests ahead of it."""
+
+    position = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketRequest
+        fields = [
+            "id",
+            "event",
+            "items",
+            "priority",
+            "status",
+            "position",
+            "order",
+            "reason",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    def get_position(self, ticket_request) -> int | None:
+        """Queued requests of the event ahead of this one (0: next); null once decided."""
+        return getattr(ticket_request, "position", None)

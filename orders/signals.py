@@ -1,6 +1,6 @@
 """What ``orders`` tells the apps to its right, sent explicitly by its services.
 
-All three are notifications sent on commit (``Notification.send_on_commit``): a
+All four are notifications sent on commit (``Notification.send_on_commit``): a
 receiver learns of a change that is already permanent, so it may only
 enqueue work or bump a cache version, and a receiver that raises never fails
 the request that sent it: the error is logged and counted
@@ -8,11 +8,15 @@ the request that sent it: the error is logged and counted
 rolled-back transaction sends nothing. Each is sent once per transition.
 
 Every one is sent with ``sender=Order`` and ``order`` (the order as the
-service left it):
+service left it), except ``orders_reserved``:
 
 ``order_reserved``
     a new reserved order, from ``order_reserve`` (every booking, cart
     checkout, queue or waitlist order); also ``ticket_type_ids``.
+``orders_reserved``
+    a batch of new reserved orders, from the priority queue
+    (``orders.services.queue``): ``orders`` (a list, not ``order``) and
+    ``ticket_type_ids``. One notification per batch of thousands.
 ``order_paid``
     a reserved order became paid, from ``order_pay``.
 ``tickets_released``
@@ -49,5 +53,6 @@ class Notification(Signal):
 
 
 order_reserved = Notification("order_reserved")
+orders_reserved = Notification("orders_reserved")
 order_paid = Notification("order_paid")
 tickets_released = Notification("tickets_released")

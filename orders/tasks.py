@@ -23,6 +23,15 @@ def order_expire_task(order_id: int) -> None:
     order_expire(order_id=order_id)
 
 
+@dramatiq.actor(max_retries=10, time_limit=300_000)
+def orders_expire_task(order_ids: list[int]) -> None:
+    """Expire a batch of reservations made together (the priority queue's) at their ``expires_at``."""
+    from orders.services import order_expire
+
+    for order_id in order_ids:
+        order_expire(order_id=order_id)
+
+
 @cron("* * * * *")
 @dramatiq.actor(actor_name="expire_overdue_orders", max_retries=0, time_limit=300_000)
 def orders_expire_overdue_task() -> None:
@@ -62,3 +71,20 @@ def waitlist_offer_send_task(order_id: int) -> None:
     )
     if order is not None:
         emails.send_waitlist_offer(order)
+
+
+@dramatiq.actor(max_retries=3, time_limit=600_000)
+def ticket_requests_process_task(event_id: int) -> None:
+    """Sent on enqueue (debounced): decide the event's queued requests until none is left."""
+    from orders.services.queue import ticket_requests_drain
+
+    ticket_requests_drain(event_id=event_id)
+
+
+@cron("* * * * *")
+@dramatiq.actor(actor_name="process_ticket_queues", max_retries=0, time_limit=600_000)
+def ticket_requests_tick_task() -> None:
+    """Every minute: decide queued requests of every event, whatever enqueue message was lost."""
+    from orders.services.queue import ticket_requests_process
+
+    ticket_requests_process()

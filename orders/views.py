@@ -17,6 +17,7 @@ from orders import selectors, services
 from orders.forms import CartQuantityForm, ConfirmForm, PayForm, WaitlistJoinForm
 from orders.models import Order, WaitlistEntry
 from orders.services import waitlist
+from orders.services.queue import ticket_request_create
 from tixxety.pages import REFUSED, call_service
 from tixxety.ratelimits import rate_limit
 
@@ -52,6 +53,39 @@ def event_book(request, pk: int):
                 messages.success(request, "Your tickets are reserved: pay before the time runs out.")
                 return redirect("order-detail", code=order.code)
     return render(request, "events/detail.html", event_page_context(request, pk, form))
+
+
+@login_required
+@require_POST
+def event_queue_join(request, pk: int):
+    """Join a queue-mode event's queue from its page's form; then follow the request's page."""
+    form = booking_form(request, pk, request.POST)
+    if form.is_valid():
+        ticket_request = call_service(
+            form, ticket_request_create, user=request.user, event_id=pk, items=form.items()
+        )
+        if ticket_request is not REFUSED:
+            messages.success(request, "You are in the queue.")
+            return redirect("ticket-request-detail", pk=ticket_request.pk)
+    return render(request, "events/detail.html", event_page_context(request, pk, form))
+
+
+@login_required
+@require_GET
+def ticket_request_detail(request, pk: int):
+    """A queue request's live position, then its order or the reason it was refused."""
+    ticket_request = get_object_or_404(
+        selectors.ticket_request_list(user=request.user).select_related("event", "order"), pk=pk
+    )
+    return render(request, "orders/ticket_request.html", {"ticket_request": ticket_request})
+
+
+@login_required
+@require_GET
+def ticket_request_list(request):
+    requests = selectors.ticket_request_list(user=request.user).select_related("event").order_by("-id")
+    page = Paginator(requests, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/ticket_request_list.html", {"page": page})
 
 
 def _add_to_cart(request, form) -> bool:

@@ -74,6 +74,23 @@ def tickets_issue(
         raise SeatTaken(f"Seats {', '.join(labels)} are already taken") from None
 
 
+def tickets_issue_many(*, orders: Sequence[tuple[Model, Mapping[int, int], str]]) -> list[Ticket]:
+    """Insert the reserved, unseated tickets of many new orders at once: the priority queue's batches.
+
+    ``orders`` holds (order, quantities per ticket type id, holder name).
+    Many rows per INSERT, as ``tickets_issue`` does for one order.
+    """
+    _require_transaction()
+    return fast_insert.insert(
+        [
+            Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
+            for order, quantities, holder_name in orders
+            for pk, quantity in sorted(quantities.items())
+            for _ in range(quantity)
+        ]
+    )
+
+
 def tickets_validate(*, order: Model) -> int:
     """Make the order's reserved tickets valid (it was paid); returns how many changed."""
     _require_transaction()

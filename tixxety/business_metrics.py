@@ -26,7 +26,8 @@ CANCELLATIONS = Counter("tixxety_cancellations", "Orders cancelled; their ticket
 REFUNDS = Counter("tixxety_refunds", "Paid orders refunded; their tickets went back on sale.")
 
 # A promotion is counted from ``order_reserved`` (an order of source waitlist);
-# check-ins by ``tickets.services.ticket_check_in``, once per outcome.
+# queue outcomes by ``orders.services.queue`` per committed batch; check-ins by
+# ``tickets.services.ticket_check_in``, once per outcome.
 WAITLIST_PROMOTIONS = Counter("tixxety_waitlist_promotions", "Waitlist entries promoted to a reserved order.")
 QUEUE_REQUESTS = Counter(
     "tixxety_queue_requests",

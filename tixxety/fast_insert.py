@@ -8,8 +8,11 @@ it follows the schema and never contains input. Any app may use it.
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
+
+# PostgreSQL's limit on the parameters of one statement (Django names none for it).
+POSTGRESQL_MAX_PARAMS = 65_535
 
 
 def quoted_table(model: type[Model]) -> str:
@@ -18,7 +21,8 @@ def quoted_table(model: type[Model]) -> str:
 
 
 @cache
-def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
+def insert_sql(model: type[Model], count: int) -> tuple[str, list]:
+    """The INSERT of ``count`` rows (``... RETURNING <pk>``) and the fields of its parameters, row by row."""
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -30,24 +34,33 @@ def _insert_sql(model: type[Model], count: int) -> tuple[str, list]:
 
 
 def insert(objects: list[Model]) -> list[Model]:
-    """INSERT unsaved instances of one model in one statement and set their primary keys.
+    """INSERT unsaved instances of one model, many rows per statement, and set their primary keys.
 
     What ``bulk_create`` does for these rows (defaults, ``auto_now_add``,
-    conversion to the database's types) without compiling a query.
+    conversion to the database's types) without compiling a query. More rows
+    than one statement may carry (the queue inserts thousands of tickets at
+    once) go in as several statements.
     """
     if not objects:
         return objects
-    sql, fields = _insert_sql(type(objects[0]), len(objects))
+    fields = insert_sql(type(objects[0]), 1)[1]
+    rows_per_statement = (connection.features.max_query_params or POSTGRESQL_MAX_PARAMS) // len(fields)
+    for start in range(0, len(objects), rows_per_statement):
+        _insert_rows(objects[start : start + rows_per_statement])
+    return objects
+
+
+def _insert_rows(objects: list[Model]) -> None:
+    sql, fields = insert_sql(type(objects[0]), len(objects))
+    # The wrapper itself, not the ``connection`` proxy: one look-up, not one per value.
+    db = connections[DEFAULT_DB_ALIAS]
     params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        for obj in objects
-        for field in fields
+        field.get_db_prep_save(field.pre_save(obj, add=True), db) for obj in objects for field in fields
     ]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         pks = cursor.fetchall()
     for obj, (pk,) in zip(objects, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False
-        obj._state.db = connection.alias
-    return objects
+        obj._state.db = db.alias

@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "PaymentStatusEnum": "orders.models.Payment.Status",
         "WaitlistEntryStatusEnum": "orders.models.WaitlistEntry.Status",
+        "TicketRequestStatusEnum": "orders.models.TicketRequest.Status",
     },
 }
 

@@ -10,9 +10,11 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from accounts.tests.factories import UserFactory
 from analytics.tasks import inventory_drift_measure
-from events.models import TicketType
+from events.models import Event, TicketType
+from events.tests.factories import EventFactory, TicketTypeFactory
 from orders.models import Order
 from orders.services import order_cancel, order_expire, order_pay, order_refund, order_reserve
+from orders.services.queue import ticket_request_create, ticket_requests_process
 from orders.services.waitlist import waitlist_join
 from tickets.services import ticket_check_in
 from tixxety import business_metrics
@@ -37,6 +39,9 @@ CHECK_IN_OUTCOMES = {
     "ticket_not_found",
     "conflict",
 }
+
+
+QUEUE_OUTCOMES = {"fulfilled", "rejected"}
 
 
 def counter_values() -> dict[str, float]:
@@ -97,7 +102,9 @@ def test_metrics_never_name_the_customer_or_the_event(
     names = tuple(m._name for m in vars(business_metrics).values() if isinstance(m, MetricWrapperBase))
     ours = [line for line in page.splitlines() if line.startswith(names)]
     label_values = set(re.findall(r'="([^"]*)"', "\n".join(ours)))
-    fixed = set(Order.Source.values) | {"book", "checkout", "+Inf"} | CHECK_IN_OUTCOMES
+    fixed = (
+        set(Order.Source.values) | {"book", "checkout", "+Inf", "fulfilled", "rejected"} | CHECK_IN_OUTCOMES
+    )
     assert ours and label_values <= fixed | {
         value for value in label_values if value.replace(".", "").isdigit() and "." in value
     }, label_values  # sources, endpoints, outcomes and bucket bounds only: no user id
@@ -135,3 +142,29 @@ def test_a_waitlist_promotion_and_each_check_in_outcome_are_counted(
     after = [_sample("tixxety_waitlist_promotions_total")]
     after += [_sample("tixxety_checkins_total", outcome=outcome) for outcome in outcomes]
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 1]
+
+
+@pytest.mark.django_db
+def test_queue_outcomes_and_its_reservations_are_counted(django_capture_on_commit_callbacks):
+    # given a queue-mode event with two tickets and three requests for one each
+    event = EventFactory(sale_mode=Event.SaleMode.QUEUE)
+    regular = TicketTypeFactory(event=event, name="Regular", capacity=2)
+    for _ in range(3):
+        ticket_request_create(user=UserFactory(), event_id=event.pk, items=[(regular.pk, 1)])
+    before = [
+        _sample("tixxety_queue_requests_total", outcome="fulfilled"),
+        _sample("tixxety_queue_requests_total", outcome="rejected"),
+        _sample("tixxety_reservations_total", source="queue"),
+    ]
+
+    # when the queue is processed
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_requests_process(event_id=event.pk)
+
+    # then two were fulfilled (two queue orders reserved) and one rejected
+    after = [
+        _sample("tixxety_queue_requests_total", outcome="fulfilled"),
+        _sample("tixxety_queue_requests_total", outcome="rejected"),
+        _sample("tixxety_reservations_total", source="queue"),
+    ]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 2]

@@ -1,4 +1,4 @@
-"""The orders API, a module per resource: ``orders`` (book, orders, payments) and ``cart``.
+"""The orders API, a module per resource: ``orders`` (book, orders, payments), ``cart``, ``queue``.
 
 Pieces several modules share are public: ``orders.order_data`` (an order as
 the requester sees it) and ``idempotency`` (``@idempotent`` and its OpenAPI

@@ -74,7 +74,29 @@
     setInterval(refresh, 15000);
   }
 
+  // A queued ticket request: poll its position every 2 s; once decided, reload to show the outcome.
+  function startQueuePosition(element) {
+    var url = element.getAttribute("data-queue-poll");
+    var output = element.querySelector("[data-queue-position]");
+    var timer = setInterval(function () {
+      if (document.hidden) return;
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (request) {
+          if (!request) return;
+          if (request.status !== "queued") {
+            clearInterval(timer);
+            window.location.reload();
+          } else if (output) {
+            output.textContent = request.position;
+          }
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }, 2000);
+  }
+
   document.querySelectorAll("[data-countdown]").forEach(startCountdown);
+  document.querySelectorAll("[data-queue-poll]").forEach(startQueuePosition);
   document.querySelectorAll("[data-near-me]").forEach(startNearMe);
   document.querySelectorAll("[data-locate]").forEach(startLocate);
   document.querySelectorAll("[data-availability]").forEach(startAvailability);

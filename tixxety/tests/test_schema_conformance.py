@@ -177,6 +177,22 @@ def test_every_operation_answers_as_the_schema_says(walk, api_client, customer_a
     walk(me, "GET", "/api/orders/{id}/", 200, path=f"/api/orders/{paid['id']}/")
     walk(me, "GET", "/api/orders/{id}/", 404, path="/api/orders/999999/")
 
+    # The priority queue, on an event sold through it.
+    queued_event = walk(
+        admin, "POST", "/api/events/", 201, data={**event_body, "title": "On-sale", "sale_mode": "queue"}
+    )
+    queue, queue_path = (
+        "/api/events/{event_id}/ticket-requests/",
+        f"/api/events/{queued_event['id']}/ticket-requests/",
+    )
+    queued_type = queued_event["ticket_types"][0]["id"]
+    request = walk(me, "POST", queue, 202, path=queue_path, data={"ticket_type": queued_type, "quantity": 1})
+    walk(me, "POST", queue, 409, path=queue_path, data={"ticket_type": queued_type, "quantity": 1})
+    walk(admin, "POST", queue, 400, path=queue_path, data={"ticket_type": queued_type})
+    walk(me, "GET", "/api/ticket-requests/", 200)
+    walk(me, "GET", "/api/ticket-requests/{id}/", 200, path=f"/api/ticket-requests/{request['id']}/")
+    walk(me, "GET", "/api/ticket-requests/{id}/", 404, path="/api/ticket-requests/999999/")
+
     # Tickets and their codes.
     tickets = walk(me, "GET", "/api/tickets/", 200)["results"]
     valid = next(t for t in tickets if t["status"] == "valid")
