@@ -91,6 +91,7 @@ def compute_summary(params: dict) -> dict:
             "rate": rate(on_sale_taken, inventory["on_sale_capacity"]),
         },
         "check_in": {**check_in, "rate": rate(check_in["checked_in"], check_in["tickets"])},
+        "waiting": selectors.waiting_counts(now=now),
         "revenue": selectors.revenue_by_currency(),
         "upcoming_events": _with_occupancy(selectors.upcoming_occupancy(now=now, limit=SUMMARY_EVENTS)),
         "top_events": _with_occupancy(selectors.top_events(limit=SUMMARY_EVENTS)),
@@ -213,7 +214,6 @@ REVENUE = ReportSpec(
     csv_rows=lambda data: _table(REVENUE_COLUMNS, data["rows"]),
 )
 
-# Waitlisted quantities join these rows once issue 10 adds WaitlistEntry.
 TICKET_COLUMNS = (
     "event_id",
     "event",
@@ -225,6 +225,7 @@ TICKET_COLUMNS = (
     "reserved",
     "available",
     "checked_in",
+    "waitlisted",
 )
 
 
@@ -235,7 +236,7 @@ def compute_tickets(params: dict) -> dict:
 
 TICKETS = ReportSpec(
     name="tickets",
-    title="Tickets per ticket type: capacity, sold, reserved, available, checked in",
+    title="Tickets per ticket type: capacity, sold, reserved, available, checked in, waitlisted",
     query=shapes.EventQuerySerializer,
     data=shapes.TicketsDataSerializer,
     response=shapes.TicketsReportSerializer,

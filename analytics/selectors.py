@@ -13,10 +13,6 @@ Definitions, used the same way everywhere:
   order total), *net* = gross - refunds, which is what ``paid`` orders hold;
 - days and weeks are local to ``TIME_ZONE`` (weeks start on Monday); a date
   range ``start``..``end`` is inclusive.
-
-Waitlist and queue lengths belong in the summary once issue 10 adds the
-WaitlistEntry and TicketRequest models: a ``waiting_counts()`` here, added to
-``reports.compute_summary`` beside ``inventory_totals()``.
 """
 
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -29,7 +25,10 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    Min,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     Window,
@@ -38,7 +37,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncWeek
 
 from accounts.models import User
 from events.models import Event, TicketType, Venue
-from orders.models import Order, OrderLine, Payment
+from orders.models import Order, OrderLine, Payment, TicketRequest, WaitlistEntry
 from tickets.models import Ticket
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -123,6 +122,23 @@ def check_in_totals(*, now: datetime) -> dict:
     return Ticket.objects.filter(
         status=Ticket.Status.VALID, ticket_type__event__starts_at__lte=now
     ).aggregate(tickets=Count("id"), checked_in=Count("id", filter=Q(checked_in_at__isnull=False)))
+
+
+def waiting_counts(*, now: datetime) -> dict:
+    """Who waits: waitlist entries and tickets they want, queued requests and the oldest one's age."""
+    waitlist = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).aggregate(
+        entries=Count("id"), tickets=Coalesce(Sum("quantity"), 0)
+    )
+    queue = TicketRequest.objects.filter(status=TicketRequest.Status.QUEUED).aggregate(
+        requests=Count("id"), oldest=Min("created_at")
+    )
+    oldest = queue["oldest"]
+    return {
+        "waitlist_entries": waitlist["entries"],
+        "waitlist_tickets": waitlist["tickets"],
+        "queued_requests": queue["requests"],
+        "oldest_queued_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+    }
 
 
 def revenue_by_currency() -> list[dict]:
@@ -269,7 +285,10 @@ def top_revenue_events(*, per_currency: int) -> list[dict]:
 
 
 def ticket_type_rows(*, event_id: int | None = None) -> list[dict]:
-    """Per ticket type: capacity, sold, reserved, available and checked in, by event start."""
+    """Per ticket type: capacity, sold, reserved, available, checked in and waitlisted, by event start.
+
+    ``waitlisted`` is the tickets that waiting entries ask for.
+    """
     types = TicketType.objects.all()
     if event_id is not None:
         types = types.filter(event_id=event_id)
@@ -279,11 +298,18 @@ def ticket_type_rows(*, event_id: int | None = None) -> list[dict]:
     checked = FilteredRelation(
         "tickets", condition=Q(tickets__checked_in_at__isnull=False, tickets__status=Ticket.Status.VALID)
     )
+    waitlisted = (
+        WaitlistEntry.objects.filter(ticket_type=OuterRef("pk"), status=WaitlistEntry.Status.WAITING)
+        .values("ticket_type")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
     return list(
         types.annotate(checked=checked)
         .annotate(
             checked_in=Count("checked"),
             available=F("capacity") - F("sold_count") - F("reserved_count"),
+            waitlisted=Coalesce(Subquery(waitlisted), 0),
         )
         .values(
             "id",
@@ -296,6 +322,7 @@ def ticket_type_rows(*, event_id: int | None = None) -> list[dict]:
             "reserved_count",
             "available",
             "checked_in",
+            "waitlisted",
         )
         .order_by("event__starts_at", "event_id", "id")
     )

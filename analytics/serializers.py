@@ -157,6 +157,15 @@ class CheckInRateSerializer(serializers.Serializer):
     rate = RateField(help_text="checked_in / tickets")
 
 
+class WaitingCountsSerializer(serializers.Serializer):
+    waitlist_entries = serializers.IntegerField(help_text="Waitlist entries still waiting.")
+    waitlist_tickets = serializers.IntegerField(help_text="Tickets those entries ask for.")
+    queued_requests = serializers.IntegerField(help_text="Priority-queue requests not decided yet.")
+    oldest_queued_seconds = serializers.FloatField(
+        allow_null=True, help_text="Age of the oldest queued request; null when none is queued."
+    )
+
+
 class SummaryDataSerializer(serializers.Serializer):
     events = EventCountsSerializer()
     users = UserCountsSerializer()
@@ -164,6 +173,7 @@ class SummaryDataSerializer(serializers.Serializer):
     tickets = TicketTotalsSerializer()
     occupancy = OccupancyTotalsSerializer()
     check_in = CheckInRateSerializer()
+    waiting = WaitingCountsSerializer()
     revenue = CurrencyRevenueSerializer(many=True, help_text="Per currency, from the transaction log.")
     upcoming_events = EventOccupancySerializer(many=True, help_text="The next published events.")
     top_events = EventOccupancySerializer(many=True, help_text="The events with the most tickets sold.")
@@ -256,6 +266,7 @@ class TicketTypeRowSerializer(serializers.Serializer):
     reserved = serializers.IntegerField(source="reserved_count")
     available = serializers.IntegerField()
     checked_in = serializers.IntegerField()
+    waitlisted = serializers.IntegerField(help_text="Tickets that waiting waitlist entries ask for.")
 
 
 class TicketsDataSerializer(serializers.Serializer):

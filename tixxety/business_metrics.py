@@ -61,3 +61,19 @@ INVENTORY_RECOUNT_TIMESTAMP = Gauge(
     "When the inventory drift was last recounted (Unix time).",
     multiprocess_mode="mostrecent",
 )
+
+WAITLIST_LENGTH = Gauge(
+    "tixxety_waitlist_length",
+    "Waitlist entries waiting, at the last recount.",
+    multiprocess_mode="mostrecent",
+)
+QUEUE_DEPTH = Gauge(
+    "tixxety_queue_depth",
+    "Priority-queue requests not decided yet, at the last recount.",
+    multiprocess_mode="mostrecent",
+)
+QUEUE_OLDEST_SECONDS = Gauge(
+    "tixxety_queue_oldest_seconds",
+    "Age of the oldest queued request at the last recount (0 when none).",
+    multiprocess_mode="mostrecent",
+)

@@ -151,6 +151,8 @@ def test_queue_outcomes_and_its_reservations_are_counted(django_capture_on_commi
     regular = TicketTypeFactory(event=event, name="Regular", capacity=2)
     for _ in range(3):
         ticket_request_create(user=UserFactory(), event_id=event.pk, items=[(regular.pk, 1)])
+    inventory_drift_measure()
+    assert REGISTRY.get_sample_value("tixxety_queue_depth") == 3  # the minute recount sees them waiting
     before = [
         _sample("tixxety_queue_requests_total", outcome="fulfilled"),
         _sample("tixxety_queue_requests_total", outcome="rejected"),
@@ -168,3 +170,5 @@ def test_queue_outcomes_and_its_reservations_are_counted(django_capture_on_commi
         _sample("tixxety_reservations_total", source="queue"),
     ]
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 2]
+    inventory_drift_measure()
+    assert REGISTRY.get_sample_value("tixxety_queue_depth") == 0

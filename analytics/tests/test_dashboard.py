@@ -120,8 +120,8 @@ def test_the_dashboard_costs_a_fixed_number_of_queries_and_none_from_the_cache(
 ):
     client.force_login(staff)
 
-    # Session and user, the summary (8), sales (2), revenue and check-in (2), recent actions.
-    with django_assert_num_queries(15):
+    # Session and user, the summary (10), sales (2), revenue and check-in (2), recent actions.
+    with django_assert_num_queries(17):
         assert client.get(INDEX).status_code == 200
     with django_assert_num_queries(3):  # session, user, recent actions: no report query
         cached = client.get(INDEX)

@@ -5,8 +5,14 @@ import io
 
 import pytest
 
+from accounts.tests.factories import UserFactory
 from analytics.tests.world import build_world
+from events.models import Event
 from events.tests.factories import EventFactory, TicketTypeFactory
+from orders.services import order_reserve
+from orders.services.queue import ticket_request_create
+from orders.services.waitlist import waitlist_join
+from orders.tests.factories import on_sale_event
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +77,38 @@ def test_summary_of_an_empty_platform_has_zeros_and_no_rates(admin_api):
     assert body["occupancy"] == {"capacity": 0, "sold": 0, "reserved": 0, "rate": None}
     assert body["check_in"] == {"tickets": 0, "checked_in": 0, "rate": None}
     assert body["revenue"] == body["top_events"] == body["upcoming_events"] == []
+    assert body["waiting"] == {
+        "waitlist_entries": 0, "waitlist_tickets": 0, "queued_requests": 0, "oldest_queued_seconds": None,
+    }  # fmt: skip
 
 
-def test_summary_is_8_aggregate_queries(admin_api, world, django_assert_num_queries):
+def test_summary_counts_who_waits_on_the_waitlist_and_in_the_queue(admin_api, customer):
+    # given a sold-out type with two entries waiting (1 and 3 tickets), and one queued request
+    event, types = on_sale_event(Regular=1)
+    regular = types["Regular"]
+    order_reserve(user=customer, event_id=event.pk, items=[(regular.pk, 1)])
+    waitlist_join(user=UserFactory(), ticket_type_id=regular.pk, quantity=1)
+    waitlist_join(user=UserFactory(), ticket_type_id=regular.pk, quantity=3)
+    queued = EventFactory(sale_mode=Event.SaleMode.QUEUE)
+    on_queue = TicketTypeFactory(event=queued, capacity=5)
+    ticket_request_create(user=customer, event_id=queued.pk, items=[(on_queue.pk, 2)])
+
+    # when an admin reads the summary
+    waiting = admin_api.get(SUMMARY, {"refresh": 1}).json()["waiting"]
+
+    # then both lines are counted, with the queue's oldest request's age, and the type's waitlisted tickets
+    tickets = admin_api.get("/api/analytics/tickets", {"event": event.pk, "refresh": 1}).json()
+    assert tickets["rows"][0]["waitlisted"] == 4
+    assert {key: waiting[key] for key in ("waitlist_entries", "waitlist_tickets", "queued_requests")} == {
+        "waitlist_entries": 2, "waitlist_tickets": 4, "queued_requests": 1,
+    }  # fmt: skip
+    assert 0 <= waiting["oldest_queued_seconds"] < 60
+
+
+def test_summary_is_10_aggregate_queries(admin_api, world, django_assert_num_queries):
     admin_api.get("/api/stats/homepage")  # the user row is cached from here on
 
-    with django_assert_num_queries(8):  # whatever the number of events, orders and tickets
+    with django_assert_num_queries(10):  # whatever the number of events, orders and tickets
         assert admin_api.get(SUMMARY).status_code == 200
 
 
@@ -192,6 +224,7 @@ def test_tickets_report_per_ticket_type(admin_api, world):
         "reserved": 0,
         "available": 8,
         "checked_in": 2,
+        "waitlisted": 0,
     }
     assert rows["VIP"]["starts_at"]
     regular = rows["Regular"]
