@@ -42,6 +42,9 @@ _ENDED_BY = {
 }
 
 
+MAX_BIGINT = 2**63 - 1
+
+
 def waitlist_join(
     *, user: User, ticket_type_id: int, quantity: int, event_id: int | None = None
 ) -> WaitlistEntry:
@@ -59,7 +62,9 @@ def waitlist_join(
         ticket_types = TicketType.objects.select_related("event").select_for_update(of=("self",))
         if event_id is not None:
             ticket_types = ticket_types.filter(event_id=event_id)
-        ticket_type = ticket_types.filter(pk=ticket_type_id).first()
+        # An id past a bigint names nothing (and SQLite cannot even compare it).
+        in_range = all(pk <= MAX_BIGINT for pk in (ticket_type_id, event_id or 0))
+        ticket_type = ticket_types.filter(pk=ticket_type_id).first() if in_range else None
         if ticket_type is None:
             raise NotFound("Ticket type not found for this event.", code="ticket_type_not_found")
         check_on_sale(ticket_type.event, Order.Source.WAITLIST)
