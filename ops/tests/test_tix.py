@@ -69,12 +69,17 @@ def test_transactions_bounds_last(db):
         tix("transactions", "--last", "0")
 
 
+def checkin(secret: str, *options: str) -> list[str]:
+    """Options first, then `--`: a secret may start with "-" (one in 64 does)."""
+    return tix("checkin", *options, "--", secret)
+
+
 def test_checkin_checks_in_once_then_refuses(sales, staff):
     ticket = Ticket.objects.filter(status="valid").first()
 
-    first = tix("checkin", ticket.secret, "--staff", staff.email, "--event", str(sales.pk))
+    first = checkin(ticket.secret, "--staff", staff.email, "--event", str(sales.pk))
     with pytest.raises(CommandError, match=r"REFUSED \(already_checked_in\): Already checked in at"):
-        tix("checkin", ticket.secret, "--staff", staff.email)
+        checkin(ticket.secret, "--staff", staff.email)
 
     assert first[0].startswith(f"CHECKED IN ticket {ticket.pk}: {ticket.ticket_type.name}")
     assert Ticket.objects.get(pk=ticket.pk).checked_in_by == staff
@@ -85,14 +90,22 @@ def test_checkin_refusals_unknown_wrong_event_and_not_staff(sales, staff, custom
     other, _ = on_sale_event(Regular=1)
 
     with pytest.raises(CommandError, match=r"REFUSED \(ticket_not_found\)"):
-        tix("checkin", "nope", "--staff", staff.email)
+        checkin("nope", "--staff", staff.email)
     with pytest.raises(CommandError, match=r"REFUSED \(wrong_event\)"):
-        tix("checkin", ticket.secret, "--staff", staff.email, "--event", str(other.pk))
+        checkin(ticket.secret, "--staff", staff.email, "--event", str(other.pk))
     with pytest.raises(CommandError, match="is not an active staff account"):
-        tix("checkin", ticket.secret, "--staff", customer.email)
+        checkin(ticket.secret, "--staff", customer.email)
     with pytest.raises(CommandError, match="is not an active staff account"):
-        tix("checkin", ticket.secret, "--staff", UserFactory(role="staff", is_active=False).email)
+        checkin(ticket.secret, "--staff", UserFactory(role="staff", is_active=False).email)
     assert not Ticket.objects.exclude(checked_in_at=None).exists()
+
+
+def test_checkin_takes_a_secret_that_starts_with_a_dash(sales, staff):
+    ticket = Ticket.objects.filter(status="valid").first()
+    dashed = "-" + ticket.secret[1:]
+    Ticket.objects.filter(pk=ticket.pk).update(secret=dashed)
+
+    assert checkin(dashed, "--staff", staff.email)[0].startswith(f"CHECKED IN ticket {ticket.pk}")
 
 
 def test_a_subcommand_is_required(db):

@@ -3,7 +3,7 @@
     tix availability EVENT                 per ticket type: capacity, reserved, sold, available, waitlisted
     tix waitlist EVENT                     who waits, per ticket type in the order they are served
     tix transactions [--last N]            the payments log, newest first
-    tix checkin SECRET --staff EMAIL [--event ID]   check a ticket in, as the door does
+    tix checkin --staff EMAIL [--event ID] -- SECRET   check a ticket in, as the door does
 
 EVENT is an event id or slug. A refused check-in exits with status 1 and
 the reason, so a script can tell. Subcommands call the same services and
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         transactions.add_argument("--last", type=int, default=10, help="How many (default 10, at most 1000).")
 
         checkin = commands.add_parser("checkin", help="Check a ticket in by its secret (the QR code).")
-        checkin.add_argument("secret")
+        checkin.add_argument("secret", help="Put `--` before it: a secret may start with '-'.")
         checkin.add_argument("--staff", required=True, metavar="EMAIL", help="The staff member at the door.")
         checkin.add_argument("--event", type=int, metavar="ID", help="Refuse tickets of any other event.")
 
