@@ -1,13 +1,19 @@
 """The operator console ``manage.py tix``: each subcommand run as a command, its output read back."""
 
+import os
+import signal
+import threading
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.tests.factories import UserFactory
+from events.models import Event
 from events.tests.factories import TicketTypeFactory
+from orders.models import TicketRequest
 from orders.services import order_pay, order_refund, order_reserve
+from orders.services.queue import ticket_request_create
 from orders.services.waitlist import waitlist_join
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
@@ -37,9 +43,9 @@ def test_availability_per_type_by_id_or_slug(sales, invariants):
     lines = tix("availability", str(sales.pk))
 
     assert lines[0] == f"{sales.title} (event {sales.pk}, published)"
-    assert lines[1].split() == ["type", "capacity", "reserved", "sold", "available", "waitlisted"]
-    assert lines[3].split() == ["VIP", "5", "1", "1", "3", "0"]  # higher priority first
-    assert lines[4].split() == ["Regular", "10", "0", "2", "8", "0"]
+    assert lines[1].split() == ["type", "capacity", "reserved", "sold", "available", "waitlisted", "queued"]
+    assert lines[3].split() == ["VIP", "5", "1", "1", "3", "0", "0"]  # higher priority first
+    assert lines[4].split() == ["Regular", "10", "0", "2", "8", "0", "0"]
     assert len({len(line) for line in lines[2:]}) == 1  # aligned: numbers padded to the column
     assert tix("availability", sales.slug) == lines
 
@@ -130,9 +136,108 @@ def test_waitlist_lists_entries_in_serving_order_and_availability_counts_them(cu
     assert waitlist[1].split() == ["type", "position", "user", "quantity", "status", "since", "order"]
     assert waitlist[3].split()[:5] == ["Regular", "1", "first@example.com", "1", "waiting"]
     assert waitlist[4].split()[:5] == ["Regular", "2", "second@example.com", "2", "waiting"]
-    assert availability[1].split()[-1] == "waitlisted"
-    assert availability[3].split() == ["Regular", "2", "2", "0", "0", "2"]
+    assert availability[1].split()[-2] == "waitlisted"
+    assert availability[3].split() == ["Regular", "2", "2", "0", "0", "2", "0"]
 
 
 def test_waitlist_of_an_event_nobody_waits_for(sales):
     assert tix("waitlist", str(sales.pk))[1:] == ["Nobody is waiting."]
+
+
+@pytest.fixture
+def queue_sale():
+    """A queue-mode event: VIP (priority 10, 2 tickets) and Regular (3 tickets)."""
+    event, types = on_sale_event(Regular=3)
+    Event.objects.filter(pk=event.pk).update(sale_mode=Event.SaleMode.QUEUE)
+    vip = TicketTypeFactory(event=event, name="VIP", capacity=2, priority=10)
+    return event, vip, types["Regular"]
+
+
+def enqueue(event, ticket_type: str, quantity: int, email: str) -> list[str]:
+    return tix("enqueue", str(event.pk), "--type", ticket_type, "--quantity", str(quantity), "--user", email)
+
+
+def test_enqueue_by_name_or_id_queues_through_the_service_and_availability_counts_it(queue_sale, invariants):
+    event, vip, regular = queue_sale
+    first, second = UserFactory(email="first@example.com"), UserFactory(email="second@example.com")
+
+    by_name = enqueue(event, "regular", 2, "FIRST@example.com")
+    by_id = enqueue(event, str(vip.pk), 1, "second@example.com")
+
+    queued = {request.user_id: request for request in TicketRequest.objects.all()}
+    assert by_name == [
+        f"QUEUED request {queued[first.pk].pk}: 2 x Regular for first@example.com, {event.title}, "
+        "status queued, position 0"
+    ]
+    # VIP goes ahead of the Regular request that came first: position 0, and the Regular one moves to 1.
+    assert by_id[0].endswith("status queued, position 0")
+    assert queued[first.pk].items == [{"ticket_type": regular.pk, "quantity": 2}]
+    assert queued[second.pk].items == [{"ticket_type": vip.pk, "quantity": 1}]
+    availability = tix("availability", str(event.pk))
+    assert availability[3].split() == ["VIP", "2", "0", "0", "2", "0", "1"]
+    assert availability[4].split() == ["Regular", "3", "0", "0", "3", "0", "2"]
+
+
+def test_enqueue_refusals_exit_1_with_the_services_words(queue_sale, customer, invariants):
+    event, _, _ = queue_sale
+    direct, direct_types = on_sale_event(Regular=1)
+    enqueue(event, "Regular", 1, customer.email)
+
+    with pytest.raises(CommandError, match=r"REFUSED \(already_queued\): You already have a queued request"):
+        enqueue(event, "VIP", 1, customer.email)
+    with pytest.raises(CommandError, match=r"REFUSED \(direct_sale\): This event sells directly"):
+        enqueue(direct, "Regular", 1, customer.email)
+    with pytest.raises(CommandError, match=r"REFUSED \(invalid_quantity\): Quantity must be at least 1"):
+        enqueue(event, "VIP", 0, UserFactory().email)
+    with pytest.raises(CommandError, match="No ticket type 'Balcony'"):
+        enqueue(event, "Balcony", 1, customer.email)
+    with pytest.raises(CommandError, match=f"No ticket type '{direct_types['Regular'].pk}'"):
+        enqueue(event, str(direct_types["Regular"].pk), 1, customer.email)  # another event's type
+    with pytest.raises(CommandError, match=r"nobody@example\.com is not an active account"):
+        enqueue(event, "VIP", 1, "nobody@example.com")
+    assert TicketRequest.objects.count() == 1
+
+
+def test_process_queue_once_fulfils_vip_first_and_rejects_what_does_not_fit(queue_sale, invariants):
+    # given Regular requests that came first, then VIP ones, for more than there is
+    event, vip, regular = queue_sale
+    for n, (ticket_type, quantity) in enumerate([(regular, 2), (regular, 2), (vip, 1), (vip, 1)]):
+        user = UserFactory(email=f"buyer{n}@example.com")
+        ticket_request_create(user=user, event_id=event.pk, items=[(ticket_type.pk, quantity)])
+
+    # when the operator runs one pass
+    lines = tix("process-queue", "--once")
+
+    # then VIP requests were decided first, one Regular request fits and the other is rejected
+    assert lines == [f"{event.title} (event {event.pk}): 3 fulfilled, 1 rejected"]
+    requests = list(TicketRequest.objects.order_by("id"))
+    assert [r.status for r in requests] == ["fulfilled", "rejected", "fulfilled", "fulfilled"]
+    assert requests[1].reason == "Only 1 'Regular' tickets left"
+    assert requests[2].order_id < requests[3].order_id < requests[0].order_id  # allocated VIP first
+    assert tix("process-queue", "--once") == ["No queued requests."]
+    assert tix("availability", str(event.pk))[3].split()[-1] == "0"
+
+
+def test_process_queue_without_once_repeats_until_interrupted(queue_sale, customer, invariants):
+    # given one queued request
+    event, vip, _ = queue_sale
+    ticket_request_create(user=customer, event_id=event.pk, items=[(vip.pk, 2)])
+    # when the operator starts the loop and presses Ctrl-C (a real SIGINT) a moment later
+    ctrl_c = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    lines = tix("process-queue", "--interval", "0.1")
+    ctrl_c.join()
+
+    # then the first pass fulfilled it, later passes found nothing, and it stopped cleanly
+    assert lines[0] == "Processing the queues every 0.1s; Ctrl-C stops."
+    assert lines[1] == f"{event.title} (event {event.pk}): 1 fulfilled, 0 rejected"
+    assert lines[2].startswith("Stopped after ") and lines[2].endswith(" passes: 1 fulfilled, 0 rejected.")
+    assert int(lines[2].split()[2]) > 1
+    assert len(lines) == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert TicketRequest.objects.get().status == TicketRequest.Status.FULFILLED
+
+
+def test_process_queue_interval_must_be_positive(db):
+    with pytest.raises(CommandError, match="--interval must be more than 0"):
+        tix("process-queue", "--interval", "0")
