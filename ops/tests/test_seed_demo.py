@@ -14,6 +14,9 @@ from accounts.models import User
 from events.geo import haversine_km
 from events.models import Event, Seat, TicketType, Venue
 from events.services import event_create
+from orders.models import Order, TicketRequest, WaitlistEntry
+from orders.services import order_refund
+from orders.services.queue import ticket_requests_process
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +37,8 @@ def seed(*args):
 
 
 def counts():
-    return {model.__name__: model.objects.count() for model in (User, Venue, Event, TicketType, Seat)}
+    models = (User, Venue, Event, TicketType, Seat, Order, WaitlistEntry, TicketRequest)
+    return {model.__name__: model.objects.count() for model in models}
 
 
 def published_within(km, lat, lng):
@@ -45,7 +49,7 @@ def published_within(km, lat, lng):
     )
 
 
-def test_seed_demo_twice_creates_nothing_the_second_time():
+def test_seed_demo_twice_creates_nothing_the_second_time(invariants):
     seed()
     first = counts()
 
@@ -53,14 +57,16 @@ def test_seed_demo_twice_creates_nothing_the_second_time():
 
     assert counts() == first
     assert "created" not in output
-    assert first["User"] == 3
+    assert first["User"] == 3 + 6  # the demo accounts and the demo fans
+    assert (first["Order"], first["WaitlistEntry"], first["TicketRequest"]) == (2, 3, 5)
     assert Event.objects.filter(status=Event.Status.PUBLISHED).count() >= 12
 
 
-def test_seed_demo_creates_the_three_accounts():
+def test_seed_demo_creates_the_three_accounts_and_six_fans():
     seed()
 
-    accounts = {user.email: user for user in User.objects.all()}
+    accounts = {user.email: user for user in User.objects.exclude(email__startswith="fan")}
+    fans = User.objects.filter(email__startswith="fan")
 
     assert {email: user.role for email, user in accounts.items()} == {
         "demo@local.test": "customer",
@@ -68,6 +74,9 @@ def test_seed_demo_creates_the_three_accounts():
         "admin@local.test": "admin",
     }
     assert all(user.check_password("Passw0rd!") for user in accounts.values())
+    assert sorted(fans.values_list("email", flat=True)) == [f"fan{n}@local.test" for n in range(1, 7)]
+    assert set(fans.values_list("role", flat=True)) == {User.Role.CUSTOMER}
+    assert fans.get(email="fan6@local.test").check_password("Passw0rd!")
 
 
 def test_demo_event_is_pk_1_with_vip_and_regular():
@@ -185,7 +194,7 @@ def test_seed_demo_refuses_with_debug_off_and_creates_nothing(settings):
         seed()
 
     assert "createsuperuser" in str(refused.value) and "--force-in-production" in str(refused.value)
-    assert counts() == {"User": 0, "Venue": 0, "Event": 0, "TicketType": 0, "Seat": 0}
+    assert set(counts().values()) == {0}
 
 
 def test_seed_demo_with_debug_off_runs_when_forced(settings):
@@ -218,3 +227,70 @@ def test_seed_demo_command_line_with_debug_off_exits_1_before_opening_the_databa
     assert result.returncode == 1
     assert "seed_demo refuses to run with DEBUG=0" in result.stderr
     assert not database.exists()
+
+
+def waiting(ticket_type):
+    entries = WaitlistEntry.objects.filter(ticket_type=ticket_type).order_by("created_at", "id")
+    return [(entry.user.email, entry.quantity, entry.status) for entry in entries]
+
+
+def test_seed_demo_sells_out_an_event_and_fans_wait_fifo(invariants):
+    seed()
+
+    event = Event.objects.get(slug="sold-out-acoustic-session")
+    ticket_type = event.ticket_types.get()
+    assert (ticket_type.capacity, ticket_type.sold_count, ticket_type.available) == (4, 4, 0)
+    paid = Order.objects.filter(event=event, status=Order.Status.PAID)
+    assert sorted(paid.values_list("user__email", flat=True)) == ["demo@local.test", "fan1@local.test"]
+    assert waiting(ticket_type) == [
+        ("fan2@local.test", 1, "waiting"),
+        ("fan3@local.test", 2, "waiting"),
+        ("fan4@local.test", 1, "waiting"),
+    ]
+
+
+def test_seeded_waitlist_is_served_when_the_demo_customer_refunds_and_a_rerun_adds_nothing(invariants):
+    # given the seeded sold-out event
+    seed()
+    event = Event.objects.get(slug="sold-out-acoustic-session")
+    demo = User.objects.get(email="demo@local.test")
+    order = Order.objects.get(event=event, user=demo)
+
+    # when the demo customer refunds their 2 tickets, and the seed runs again
+    order_refund(order_id=order.pk, by=demo)
+    before = counts()
+    output = seed()
+
+    # then fan2 (1) is offered one, fan3 (2) does not fit the one left and keeps its place, fan4 (1) gets it
+    assert waiting(event.ticket_types.get()) == [
+        ("fan2@local.test", 1, "offered"),
+        ("fan3@local.test", 2, "waiting"),
+        ("fan4@local.test", 1, "offered"),
+    ]
+    assert counts() == before and "created" not in output
+
+
+def test_seed_demo_leaves_queued_requests_that_are_fulfilled_vip_first(invariants):
+    # given the seeded queue-mode event, its Regular requests sent before the VIP ones
+    seed()
+    event = Event.objects.get(slug="courtside-legends-showcase")
+    requests = list(TicketRequest.objects.filter(event=event).order_by("id"))
+    assert [r.status for r in requests] == ["queued"] * 5
+    names = dict(event.ticket_types.values_list("pk", "name"))
+    sent = [names[r.items[0]["ticket_type"]] for r in requests]
+    assert sent == ["Regular", "Regular", "VIP", "Regular", "VIP"]
+
+    # when the worker (or the tick) processes the queue
+    decided = ticket_requests_process(event_id=event.pk)
+
+    # then all are fulfilled, the VIP ones allocated first
+    assert (decided.fulfilled, decided.rejected) == (5, 0)
+    allocated = TicketRequest.objects.filter(event=event).order_by("order_id")
+    assert [names[r.items[0]["ticket_type"]] for r in allocated] == [
+        "VIP",
+        "VIP",
+        "Regular",
+        "Regular",
+        "Regular",
+    ]
+    assert [r.user.email for r in allocated][:2] == ["fan5@local.test", "fan6@local.test"]

@@ -2,8 +2,18 @@
 
 Safe to run again: accounts are found by e-mail, venues by name and city,
 events by slug, and "Demo Event" by its primary key 1, so a second run
-creates nothing. ``--scale N`` adds N events and 10 x N customers, named
-``scale-event-<n>`` and ``scale-user-<n>@local.test`` so a rerun only fills gaps.
+creates nothing.
+
+Two events come with activity, made through the same services as the API,
+each step skipped for a fan who already has it (so a rerun, or a run after
+someone refunded or was served, adds nothing): "Sold Out Acoustic Session"
+is sold out (paid orders of demo@local.test and fan1) with fan2, fan3 and
+fan4 on its waitlist in that order; "Courtside Legends Showcase" (the
+queue-mode event) has queued requests, Regular ones sent before VIP ones,
+left for the worker or the minute tick, which fulfil VIP first.
+
+``--scale N`` adds N events and 10 x N customers, named ``scale-event-<n>``
+and ``scale-user-<n>@local.test`` so a rerun only fills gaps.
 
 With ``DEBUG`` off it refuses to run: it creates an admin whose password is
 published in the README. ``--force-in-production`` overrides that, for a
@@ -27,6 +37,11 @@ from accounts.models import User
 from accounts.services import user_create
 from events.models import Event, Seat, TicketType, Venue
 from events.services import event_create, seats_generate, venue_create
+from orders.models import Order, TicketRequest, WaitlistEntry
+from orders.services import order_pay, order_reserve
+from orders.services.queue import ticket_request_create
+from orders.services.waitlist import waitlist_join
+from tixxety.exceptions import DomainError
 
 DEMO_PASSWORD = "Passw0rd!"  # noqa: S105  (documented development-only password)
 DEMO_ACCOUNTS = [
@@ -165,12 +180,33 @@ CATALOGUE = [
         "currency": "CAD",
     },
     {
+        "title": "Sold Out Acoustic Session",
+        "venue": "brooklyn-steel",
+        "days": 14,
+        "ticket_types": _types(("General Admission", "40.00", 4, 0)),
+    },
+    {
         "title": "Unannounced Winter Show",
         "venue": "o2",
         "days": 150,
         "status": Event.Status.DRAFT,
         "ticket_types": _types(("Regular", "50.00", 300, 0)),
     },
+]
+
+# Customers who buy, wait and queue in the demo data.
+DEMO_FANS = [(f"fan{n}@local.test", f"Demo Fan {n}") for n in range(1, 7)]
+SOLD_OUT_SLUG = "sold-out-acoustic-session"
+SOLD_OUT_BUYERS = [("demo@local.test", 2), ("fan1@local.test", 2)]  # all 4 General Admission tickets
+SOLD_OUT_WAITING = [("fan2@local.test", 1), ("fan3@local.test", 2), ("fan4@local.test", 1)]  # FIFO
+QUEUE_SLUG = "courtside-legends-showcase"
+# (fan, ticket type, quantity) in the order they are sent: Regular first, VIP is still served first.
+QUEUE_REQUESTS = [
+    ("fan1@local.test", "Regular", 2),
+    ("fan2@local.test", "Regular", 1),
+    ("fan5@local.test", "VIP", 2),
+    ("fan3@local.test", "Regular", 2),
+    ("fan6@local.test", "VIP", 1),
 ]
 
 SCALE_EVENT_SLUG = "scale-event-{}"
@@ -214,6 +250,9 @@ class Command(BaseCommand):
         self._seed_demo_event(venues)
         for spec in CATALOGUE:
             self._seed_event(spec, venues)
+        self._seed_fans()
+        self._seed_sold_out_with_waitlist()
+        self._seed_queued_requests()
         if scale > 0:
             self._seed_scale_events(scale, list(venues.values()))
             self._seed_scale_users(scale * 10, list(venues.values()))
@@ -297,6 +336,67 @@ class Command(BaseCommand):
                 seats_per_row=seats_per_row,
             )
         self.stdout.write(f"created  {event.slug} ({event.status}, {event.sale_mode})")
+
+    # --- activity: a sold-out event's waitlist, a queue with requests ---
+
+    @transaction.atomic
+    def _seed_fans(self):
+        missing = [
+            (email, name) for email, name in DEMO_FANS if not User.objects.filter(email=email).exists()
+        ]
+        if not missing:
+            return
+        password = make_password(DEMO_PASSWORD)  # one Argon2 hash for all of them, as for --scale
+        User.objects.bulk_create(User(email=email, name=name, password=password) for email, name in missing)
+        self.stdout.write(f"created  {len(missing)} demo fans (fanN@local.test) / {DEMO_PASSWORD}")
+
+    def _seed_sold_out_with_waitlist(self):
+        """Sell the event out with paid orders, then put fans on its waitlist, each once."""
+        event = Event.objects.filter(slug=SOLD_OUT_SLUG).first()
+        if event is None:
+            return
+        ticket_type = event.ticket_types.get()
+        for email, quantity in SOLD_OUT_BUYERS:
+            buyer = User.objects.get(email=email)
+            if Order.objects.filter(user=buyer, event=event).exists():
+                continue
+            order = order_reserve(user=buyer, event_id=event.pk, items=[(ticket_type.pk, quantity)])
+            order_pay(order_id=order.pk, by=buyer, provider="test", token="tok_visa")  # noqa: S106  (test card)
+            self.stdout.write(
+                f"created  paid order {order.code}: {quantity} x {ticket_type.name} for {email}"
+            )
+        for email, quantity in SOLD_OUT_WAITING:
+            fan = User.objects.get(email=email)
+            if WaitlistEntry.objects.filter(user=fan, ticket_type=ticket_type).exists():
+                continue
+            try:
+                waitlist_join(user=fan, ticket_type_id=ticket_type.pk, quantity=quantity)
+            except DomainError as refusal:  # tickets freed meanwhile: book them, nothing to wait for
+                self.stdout.write(f"skipped  waitlist for {email}: {refusal.detail}")
+                continue
+            self.stdout.write(f"created  waitlist entry: {email} waits for {quantity} x {ticket_type.name}")
+
+    def _seed_queued_requests(self):
+        """Send each fan's request to the queue-mode event once; the worker or the tick decides them."""
+        event = Event.objects.filter(slug=QUEUE_SLUG).first()
+        if event is None:
+            return
+        types = {ticket_type.name: ticket_type for ticket_type in event.ticket_types.all()}
+        for email, type_name, quantity in QUEUE_REQUESTS:
+            fan = User.objects.get(email=email)
+            if TicketRequest.objects.filter(user=fan, event=event).exists():
+                continue
+            try:
+                request = ticket_request_create(
+                    user=fan, event_id=event.pk, items=[(types[type_name].pk, quantity)]
+                )
+            except DomainError as refusal:
+                self.stdout.write(f"skipped  queued request for {email}: {refusal.detail}")
+                continue
+            self.stdout.write(
+                f"created  queued request {request.pk}: {quantity} x {type_name} for {email} "
+                f"(position {request.position})"
+            )
 
     # --- bulk data (--scale) ---
 
