@@ -3,6 +3,7 @@
 import os
 import signal
 import threading
+import time
 from io import StringIO
 
 import pytest
@@ -218,23 +219,36 @@ def test_process_queue_once_fulfils_vip_first_and_rejects_what_does_not_fit(queu
     assert tix("availability", str(event.pk))[3].split()[-1] == "0"
 
 
+def press_ctrl_c_after_the_first_pass(out: StringIO, after: float = 1.0) -> None:
+    """SIGINT this process ``after`` seconds past the loop's first pass (its output), never before."""
+    deadline = time.monotonic() + 60
+    while "fulfilled" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(after)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 def test_process_queue_without_once_repeats_until_interrupted(queue_sale, customer, invariants):
     # given one queued request
     event, vip, _ = queue_sale
     ticket_request_create(user=customer, event_id=event.pk, items=[(vip.pk, 2)])
-    # when the operator starts the loop and presses Ctrl-C (a real SIGINT) a moment later
-    ctrl_c = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
-    ctrl_c.start()
-    lines = tix("process-queue", "--interval", "0.1")
-    ctrl_c.join()
+    handler_before = signal.getsignal(signal.SIGINT)
 
-    # then the first pass fulfilled it, later passes found nothing, and it stopped cleanly
+    # when the operator starts the loop and presses Ctrl-C (a real SIGINT) a second after its first pass
+    out = StringIO()
+    ctrl_c = threading.Thread(target=press_ctrl_c_after_the_first_pass, args=(out,))
+    ctrl_c.start()
+    call_command("tix", "process-queue", "--interval", "0.1", stdout=out)
+    ctrl_c.join()
+    lines = out.getvalue().splitlines()
+
+    # then the first pass fulfilled it, the later ones found nothing, and it stopped cleanly
     assert lines[0] == "Processing the queues every 0.1s; Ctrl-C stops."
     assert lines[1] == f"{event.title} (event {event.pk}): 1 fulfilled, 0 rejected"
     assert lines[2].startswith("Stopped after ") and lines[2].endswith(" passes: 1 fulfilled, 0 rejected.")
     assert int(lines[2].split()[2]) > 1
     assert len(lines) == 3
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler_before
     assert TicketRequest.objects.get().status == TicketRequest.Status.FULFILLED
 
 
