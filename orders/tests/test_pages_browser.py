@@ -12,7 +12,6 @@ from orders.tests.browser import (
     ORDER_URL,
     PASSWORD,
     check_page,
-    new_page,
     scrolls_sideways,
     sign_in,
     static_bytes,
@@ -23,25 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PHONE = {"width": 360, "height": 740}
 MAX_STATIC_BYTES = 150_000
-
-
-@pytest.fixture
-def open_page(browser):
-    """Open pages in fresh browser contexts; all are closed after the test.
-
-    Closing matters: an open context keeps its HTTP connections, and each
-    keeps a live-server thread holding a database connection.
-    """
-    contexts = []
-
-    def open_one(**context_options):
-        page = new_page(browser, **context_options)
-        contexts.append(page.context)
-        return page
-
-    yield open_one
-    for context in contexts:
-        context.close()
 
 
 def test_sign_up_find_book_two_pay_see_two_codes_and_refund(open_page, live_server, invariants):
