@@ -1,5 +1,6 @@
 """The customer pages in a real browser (Debian's Chromium) against the live server on PostgreSQL."""
 
+import json
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from orders.services import cart_add_item, order_pay, order_reserve
 from orders.services.queue import ticket_request_create
 from orders.services.waitlist import waitlist_join
 from orders.tests.browser import (
+    ARTIFACTS,
     ORDER_URL,
     PASSWORD,
     check_page,
@@ -273,6 +275,11 @@ def test_every_main_page_passes_axe_without_console_errors(open_page, live_serve
         if scrolls_sideways(page) or _nav_links_off_screen(page):
             misfits[name] = _nav_links_off_screen(page) or "scrolls sideways"
 
+    (ARTIFACTS / f"summary-{screen}.json").write_text(
+        json.dumps(
+            {name: {"static_bytes": weights[name], "blocking": blocking[name]} for name in pages}, indent=2
+        )
+    )
     assert blocking == {name: [] for name in pages}
     assert misfits == {}
     assert all(0 < weight <= MAX_STATIC_BYTES for weight in weights.values()), weights
