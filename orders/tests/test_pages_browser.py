@@ -1,18 +1,22 @@
 """The customer pages in a real browser (Debian's Chromium) against the live server on PostgreSQL."""
 
+import json
 import re
 
 import pytest
 
 from accounts.tests.factories import UserFactory
+from events.models import Event
 from events.tests.factories import EventFactory, TicketTypeFactory, VenueFactory, catalogue, seated_event
 from orders.models import Order
 from orders.services import cart_add_item, order_pay, order_reserve
+from orders.services.queue import ticket_request_create
+from orders.services.waitlist import waitlist_join
 from orders.tests.browser import (
+    ARTIFACTS,
     ORDER_URL,
     PASSWORD,
     check_page,
-    new_page,
     scrolls_sideways,
     sign_in,
     static_bytes,
@@ -23,25 +27,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PHONE = {"width": 360, "height": 740}
 MAX_STATIC_BYTES = 150_000
-
-
-@pytest.fixture
-def open_page(browser):
-    """Open pages in fresh browser contexts; all are closed after the test.
-
-    Closing matters: an open context keeps its HTTP connections, and each
-    keeps a live-server thread holding a database connection.
-    """
-    contexts = []
-
-    def open_one(**context_options):
-        page = new_page(browser, **context_options)
-        contexts.append(page.context)
-        return page
-
-    yield open_one
-    for context in contexts:
-        context.close()
 
 
 def test_sign_up_find_book_two_pay_see_two_codes_and_refund(open_page, live_server, invariants):
@@ -212,7 +197,11 @@ def test_event_and_order_pages_fit_a_phone(open_page, live_server, which):
     assert page.problems == []
 
 
-def test_every_main_page_passes_axe_without_console_errors(open_page, live_server):
+def _main_pages(live_server) -> dict[str, tuple[bool, str]]:
+    """Data for every main page, signed in as a staff member (the longest navigation).
+
+    Returns name -> (signed in, path).
+    """
     events = catalogue(events=6)
     seated = events[-1]
     buyer = UserFactory(email="eve@example.com", latitude=40.71, longitude=-74.0, role="staff")
@@ -224,36 +213,97 @@ def test_every_main_page_passes_axe_without_console_errors(open_page, live_serve
     )
     order_pay(order_id=paid.pk, by=buyer, provider="test", token="tok_visa")
     cart_add_item(user=buyer, ticket_type_id=events[1].ticket_types.first().pk, quantity=2)
-    base = live_server.url
-    anonymous = open_page()
-    signed_in = open_page()
-    sign_in(signed_in, base, "eve@example.com")
-    pages = {
-        "home": (anonymous, "/"),
-        "home-signed-in": (signed_in, "/"),
-        "events": (anonymous, "/events/"),
-        "event": (anonymous, f"/events/{events[0].pk}/"),
-        "event-seated": (signed_in, f"/events/{seated.pk}/"),
-        "signup": (anonymous, "/accounts/signup/"),
-        "login": (anonymous, "/accounts/login/"),
-        "password-reset": (anonymous, "/accounts/password/reset/"),
-        "profile": (signed_in, "/accounts/profile/"),
-        "cart": (signed_in, "/cart/"),
-        "orders": (signed_in, "/orders/"),
-        "order-reserved": (signed_in, f"/orders/{reserved.code}/"),
-        "order-paid": (signed_in, f"/orders/{paid.code}/"),
-        "not-found": (anonymous, "/no-such-page/"),
+    scarce = TicketTypeFactory(event=events[2], name="Last row", capacity=1)
+    order_reserve(user=UserFactory(), event_id=events[2].pk, items=[(scarce.pk, 1)])
+    waitlist_join(user=buyer, ticket_type_id=scarce.pk, quantity=1)
+    queued = EventFactory(title="Queued Gala", sale_mode=Event.SaleMode.QUEUE)
+    gala = TicketTypeFactory(event=queued, name="Regular", capacity=10)
+    ticket_request_create(user=UserFactory(), event_id=queued.pk, items=[(gala.pk, 1)])
+    queue_request = ticket_request_create(user=buyer, event_id=queued.pk, items=[(gala.pk, 2)])
+    return {
+        "home": (False, "/"),
+        "home-signed-in": (True, "/"),
+        "events": (False, "/events/"),
+        "event": (False, f"/events/{events[0].pk}/"),
+        "event-seated": (True, f"/events/{seated.pk}/"),
+        "event-sold-out": (True, f"/events/{events[2].pk}/"),
+        "event-queue": (True, f"/events/{queued.pk}/"),
+        "signup": (False, "/accounts/signup/"),
+        "login": (False, "/accounts/login/"),
+        "password-reset": (False, "/accounts/password/reset/"),
+        "profile": (True, "/accounts/profile/"),
+        "cart": (True, "/cart/"),
+        "orders": (True, "/orders/"),
+        "order-reserved": (True, f"/orders/{reserved.code}/"),
+        "order-paid": (True, f"/orders/{paid.code}/"),
+        "waitlist": (True, "/waitlist/"),
+        "queue-requests": (True, "/queue/"),
+        "queue-request": (True, f"/queue/{queue_request.pk}/"),
+        "not-found": (False, "/no-such-page/"),
     }
 
-    blocking, weights = {}, {}
-    for name, (page, path) in pages.items():
+
+def _nav_links_off_screen(page) -> list[str]:
+    """The main navigation's links and buttons that are hidden or reach past the viewport."""
+    return page.evaluate(
+        """width => [...document.querySelectorAll('nav[aria-label=Main] a, nav[aria-label=Main] button')]
+            .filter(item => {
+              const box = item.getBoundingClientRect();
+              return box.width === 0 || box.height === 0 || box.left < 0 || box.right > width;
+            })
+            .map(item => item.textContent.trim())""",
+        page.viewport_size["width"],
+    )
+
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+def test_every_main_page_passes_axe_without_console_errors(open_page, live_server, screen):
+    pages = _main_pages(live_server)
+    base = live_server.url
+    size = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if screen == "phone" else {}
+    anonymous = open_page(**size)
+    signed_in = open_page(**size)
+    sign_in(signed_in, base, "eve@example.com")
+
+    blocking, weights, misfits = {}, {}, {}
+    for name, (is_signed_in, path) in pages.items():
+        page = signed_in if is_signed_in else anonymous
         page.goto(base + path)
         page.wait_for_load_state("networkidle")
         weights[name] = static_bytes(page)
-        blocking[name] = check_page(page, name)
+        blocking[name] = check_page(page, name if screen == "laptop" else f"phone-{name}")
+        if scrolls_sideways(page) or _nav_links_off_screen(page):
+            misfits[name] = _nav_links_off_screen(page) or "scrolls sideways"
 
+    (ARTIFACTS / f"summary-{screen}.json").write_text(
+        json.dumps(
+            {name: {"static_bytes": weights[name], "blocking": blocking[name]} for name in pages}, indent=2
+        )
+    )
     assert blocking == {name: [] for name in pages}
+    assert misfits == {}
     assert all(0 < weight <= MAX_STATIC_BYTES for weight in weights.values()), weights
     # The 404 page logs its own status as a console error; nothing else may.
     assert [p for p in anonymous.problems if "404" not in p] == []
     assert signed_in.problems == []
+
+
+def test_the_navigation_links_every_customer_page(open_page, live_server):
+    UserFactory(email="fay@example.com")
+    page = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    sign_in(page, live_server.url, "fay@example.com")
+    nav = page.get_by_role("navigation", name="Main")
+
+    for link, path, heading in [
+        ("Events", "/events/", "Events"),
+        ("Cart", "/cart/", "Your cart"),
+        ("My orders", "/orders/", "My orders"),
+        ("My waitlist", "/waitlist/", "My waitlist"),
+        ("My queue", "/queue/", "My queue requests"),
+        ("Profile", "/accounts/profile/", "Your profile"),
+    ]:
+        nav.get_by_role("link", name=link, exact=True).tap()
+        page.wait_for_url(live_server.url + path)
+        assert page.get_by_role("heading", level=1).inner_text() == heading
+        assert nav.get_by_role("link", name=link, exact=True).get_attribute("aria-current") == "page"
+    assert page.problems == []
