@@ -152,6 +152,7 @@ def prepare_bookings(run: str, *, service: bool):
 
 def prepare_ticket_requests(run: str, count: int, queued: int):
     """A queue-mode event with ``queued`` requests waiting, and ``count`` buyers who each send one."""
+    from accounts.authentication import cached_user
     from events.models import Event
     from orders.models import TicketRequest
 
@@ -168,7 +169,10 @@ def prepare_ticket_requests(run: str, count: int, queued: int):
         ),
         batch_size=2000,
     )
-    clients = iter([_client(user) for user in _users(run, count)])
+    buyers = _users(run, count)
+    for buyer in buyers:  # signed in already, as bench/queue_sale.py's buyers are: the user cache is warm
+        cached_user(buyer.pk)
+    clients = iter([_client(user) for user in buyers])
     path, body = f"/api/events/{event.pk}/ticket-requests", {"ticket_type": ticket_type_id, "quantity": 1}
 
     def send() -> None:
