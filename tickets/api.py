@@ -2,7 +2,7 @@ from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -183,7 +183,34 @@ class TicketCheckInView(DoorView):
             ticket = services.ticket_check_in(secret=secret, by=request.user, event_id=event_id)
         except services.CheckInRefused as refusal:
             return self.refused(refusal)
-        return Response(self.result(ticket, admissible=True, detail="Checked in.", code="checked_in"))
+        return Response(checked_in_data(ticket))
+
+
+def checked_in_data(ticket: Ticket) -> dict:
+    """``CheckInResultSerializer``'s answer for an admitted scan, built directly.
+
+    The door's hot path: the nested serializers' field machinery cost about
+    as much as the check-in statement. ``test_checkin`` holds the two equal.
+    """
+    to_datetime = serializers.DateTimeField().to_representation
+    event = ticket.order.event
+    by = ticket.checked_in_by
+    return {
+        "admissible": True,
+        "detail": "Checked in.",
+        "code": "checked_in",
+        "ticket": {
+            "id": ticket.pk,
+            "order": ticket.order.code,
+            "event": {"id": event.pk, "title": event.title, "starts_at": to_datetime(event.starts_at)},
+            "ticket_type": {"id": ticket.ticket_type.pk, "name": ticket.ticket_type.name},
+            "seat": ticket.seat.label if ticket.seat else None,
+            "holder_name": ticket.holder_name,
+            "status": ticket.status,
+            "checked_in_at": to_datetime(ticket.checked_in_at),
+            "checked_in_by": {"id": by.pk, "name": by.name},
+        },
+    }
 
 
 class CheckInCountView(APIView):

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from events.models import Seat
+from events.models import Event, Seat, TicketType
 from tickets.models import Ticket
 from tickets.selectors import ticket_at_door
 from tixxety import fast_insert
@@ -152,18 +152,69 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
 
 
 def _check_in(*, secret: str, by: Model, event_id: int | None) -> Ticket:
-    ticket = _ticket_by_secret(secret)
-    if event_id is not None and ticket.order.event_id != event_id:
-        raise _refusal(ticket, event_id=event_id)
-    now = timezone.now()
-    updated = Ticket.objects.filter(
-        pk=ticket.pk, status=Ticket.Status.VALID, checked_in_at__isnull=True
-    ).update(checked_in_at=now, checked_in_by=by)
-    if updated:
-        ticket.checked_in_at, ticket.checked_in_by = now, by
+    ticket = _check_in_returning(secret=secret, by=by, event_id=event_id)
+    if ticket is not None:
         return ticket
-    ticket = _ticket_by_secret(secret)  # what the scan that won (or a refund) wrote
+    # Nothing matched: unknown, another event's, checked in already (by a racing scan), or not valid.
+    ticket = _ticket_by_secret(secret)
     raise _refusal(ticket, event_id=event_id) or Conflict("The ticket changed; scan it again.")
+
+
+def _check_in_returning(*, secret: str, by: Model, event_id: int | None) -> Ticket | None:
+    """The one statement of an admitted scan: UPDATE a valid, unchecked ticket and RETURN what the door shows.
+
+    The joined order, event, ticket type and seat are read in the same
+    statement (not locked: only the ticket row is), and the SQL is fixed
+    text, so no query is compiled per scan; a scan that CPU bound servers
+    answer by the hundred cost twice a booking's instructions with the ORM's
+    SELECT and UPDATE. None when no row matched: the caller reads why.
+    """
+    now = timezone.now()
+    scope = "AND o.event_id = %s" if event_id is not None else ""
+    sql = _CHECK_IN_SQL.format(
+        ticket=fast_insert.quoted_table(Ticket),
+        order=_table(Ticket, "order"),
+        ticket_type=_table(Ticket, "ticket_type"),
+        event=_table(TicketType, "event"),
+        seat=_table(Ticket, "seat"),
+        scope=scope,
+    )
+    params = [now, by.pk, secret, Ticket.Status.VALID.value] + ([event_id] if event_id is not None else [])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, order_id, code, event_pk, title, starts_at, type_pk, type_name, seat_id, seat_label, holder = row
+    event = Event(pk=event_pk, title=title, starts_at=starts_at)
+    ticket = Ticket(
+        pk=pk, holder_name=holder, secret=secret, status=Ticket.Status.VALID, checked_in_at=now,
+        order=_related(Ticket, "order")(pk=order_id, code=code, event=event),
+        ticket_type=TicketType(pk=type_pk, name=type_name, event=event),
+        seat=Seat(pk=seat_id, label=seat_label) if seat_id is not None else None,
+    )  # fmt: skip
+    ticket.checked_in_by = by
+    ticket._state.adding = False
+    return ticket
+
+
+_CHECK_IN_SQL = (
+    "UPDATE {ticket} AS t SET checked_in_at = %s, checked_in_by_id = %s "
+    "FROM {order} AS o, {event} AS e, {ticket_type} AS tt "
+    "WHERE t.secret = %s AND t.status = %s AND t.checked_in_at IS NULL {scope} "
+    "AND o.id = t.order_id AND e.id = o.event_id AND tt.id = t.ticket_type_id "
+    "RETURNING t.id, o.id, o.code, e.id, e.title, e.starts_at, tt.id, tt.name, t.seat_id, "
+    "(SELECT s.label FROM {seat} AS s WHERE s.id = t.seat_id), t.holder_name"
+)
+
+
+def _related(model: type[Model], relation: str) -> type[Model]:
+    """The model that ``model.relation`` points to: tickets imports no ``orders``."""
+    return model._meta.get_field(relation).related_model
+
+
+def _table(model: type[Model], relation: str) -> str:
+    return fast_insert.quoted_table(_related(model, relation))
 
 
 def _ticket_by_secret(secret: str) -> Ticket:

@@ -7,10 +7,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.tests.factories import UserFactory
+from events.tests.factories import seated_event
 from orders.models import Order
 from orders.services import order_cancel, order_pay, order_refund, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
+from tickets.serializers import CheckInResultSerializer
 from tickets.services import CheckInRefused, ticket_check_in, ticket_verify
 from tixxety.exceptions import NotFound
 
@@ -161,6 +163,31 @@ def test_api_check_in_answers_with_the_ticket_and_the_event_count(door, staff_ap
         "sold": 1,
     }
     assert "secret" not in body["ticket"]
+
+
+@pytest.mark.parametrize("seated", [False, True], ids=["unseated", "seated"])
+def test_api_check_in_answer_equals_the_serializers(seated, customer, staff_api, staff, invariants):
+    """The admitted scan's body is built without the serializer: it must stay what the serializer says."""
+    if seated:
+        event, _ = seated_event(rows=1, seats_per_row=2)
+        order = order_reserve(user=customer, event_id=event.pk, seat_ids=[event.seats.first().pk])
+        order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+        ticket = Ticket.objects.get(order=order)
+    else:
+        event, types = on_sale_event(Regular=10)
+        (ticket,) = paid_tickets(customer, event, types["Regular"])
+
+    response = staff_api.post(checkin_url(ticket, event))
+
+    assert response.status_code == 200
+    stored = Ticket.objects.select_related("order__event", "ticket_type", "seat", "checked_in_by").get(
+        pk=ticket.pk
+    )
+    expected = CheckInResultSerializer(
+        {"admissible": True, "detail": "Checked in.", "code": "checked_in", "ticket": stored}
+    ).data
+    assert response.json() == expected
+    assert (response.json()["ticket"]["seat"] is not None) is seated
 
 
 def test_api_second_scan_is_409_with_the_first_time_and_who(door, staff_api, staff, client_for):
