@@ -157,7 +157,7 @@ def cache_down(settings):
     timeouts = {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2}
     settings.CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "BACKEND": "tixxety.cache_backend.CountingRedisCache",
             "LOCATION": UNREACHABLE_REDIS,
             "OPTIONS": timeouts,
         },

@@ -108,7 +108,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "tixxety.metrics_middleware.RequestMetricsBeforeMiddleware",
     "tixxety.logs.RequestIdMiddleware",
     "tixxety.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -121,7 +121,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tixxety.ratelimits.AdminRateLimitMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "tixxety.metrics_middleware.RequestMetricsAfterMiddleware",
 ]
 
 ROOT_URLCONF = "tixxety.urls"
@@ -176,9 +176,9 @@ SQLITE_OPTIONS = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
-# django-prometheus wraps the database backend to count queries and errors.
+# The backend counts statements and errors in django-prometheus' metrics (tixxety.db_backends).
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "django_prometheus.db.backends."
+    "django.db.backends.", "tixxety.db_backends."
 )
 
 # --- Cache, Redis -----------------------------------------------------------
@@ -187,7 +187,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "BACKEND": "tixxety.cache_backend.CountingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tixxety",
             "OPTIONS": {
