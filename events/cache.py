@@ -1,0 +1,87 @@
+"""Catalogue reads cached as rendered JSON under one catalogue version.
+
+The public reads (the event list, an event, its availability and seat map)
+are cached whole, as the bytes of the response, next to the catalogue
+version they were computed under. Whatever changes what they show bumps the
+version on commit: the catalogue services (``events.signals.catalogue_changed``)
+and every booking, payment, expiry, cancellation, refund, queue or waitlist
+allocation, waitlist join or leave and counter repair (``orders.signals``,
+connected in ``OrdersConfig.ready``). A bump is one increment, and every
+entry is stale at once.
+
+A read fetches the version and its entry in one round trip (``get_many``)
+and serves the entry only when it was computed under that version. The
+version is read before the database is, so an entry computed from data a
+commit has since changed carries the old version and is never served after
+the bump; the bump runs on commit, before the writer's response leaves, so
+the next read after a committed change is computed anew.
+
+The cache only saves work: when it is unreachable a read is computed from
+the database and a warning is logged; a lost bump is bounded by the
+entries' lifetime (``CATALOGUE_CACHE_SECONDS``).
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "events:catalogue-version"
+
+
+def bump_catalogue_version() -> None:
+    """Make every cached catalogue read stale: one increment of a key that never expires."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # never set, or evicted
+        _start_version()
+
+
+def _start_version() -> None:
+    # A clock value, not 1: a version lost to eviction or a flush must never
+    # come back and match entries cached under it before.
+    cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def cached_body(
+    key: str, compute: Callable[[], bytes], *, lifetime: Callable[[], float | None] | None = None
+) -> bytes:
+    """The response body cached under ``key`` for the current version, or ``compute()``'d and cached.
+
+    ``key`` names everything the body depends on besides the version (the
+    route, the full URL, the reader's role). ``lifetime()``, asked after a
+    miss is computed, may shorten the entry's life below
+    ``CATALOGUE_CACHE_SECONDS`` (a list entry ends when its next event
+    does); an exception from ``compute`` is not cached.
+    """
+    entry_key = f"events:read:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    try:
+        found = cache.get_many([VERSION_KEY, entry_key])
+    except Exception as error:  # Redis down or timing out: any of its client's errors
+        logger.warning("Catalogue cache unavailable (%s); reading the database", error)
+        return compute()
+    version, entry = found.get(VERSION_KEY), found.get(entry_key)
+    if version is not None and entry is not None and entry[0] == version:
+        return entry[1]
+    if version is None:
+        try:
+            _start_version()
+            version = cache.get(VERSION_KEY)
+        except Exception as error:
+            logger.warning("Catalogue cache unavailable (%s); reading the database", error)
+            return compute()
+    body = compute()
+    seconds = settings.CATALOGUE_CACHE_SECONDS
+    if lifetime is not None and (limit := lifetime()) is not None:
+        seconds = min(seconds, limit)
+    if version is not None and seconds > 0:
+        try:
+            cache.set(entry_key, (version, body), seconds)
+        except Exception as error:
+            logger.warning("Catalogue cache unavailable (%s); the read was not cached", error)
+    return body
