@@ -95,7 +95,7 @@ def test_joining_the_waitlist_shows_in_the_next_detail(api_client, client_for, c
 
 @pytest.mark.usefixtures("broker_down", "cache_down")
 def test_with_redis_down_reads_answer_and_a_booking_still_shows(api_client, customer_api, seated_sale):
-    event, types, seats = seated_sale
+    event, _, seats = seated_sale
     assert _reads(api_client, event)["detail"]["available"] == 14
 
     booked = customer_api.post(f"/api/events/{event.pk}/book", {"seat_ids": [seats[1].pk]}, format="json")
