@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,6 +31,13 @@ from tixxety.api.schema import error_response
 from tixxety.exceptions import LocationNotSet
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+CACHED_ACTIONS = ("list", "retrieve", "availability", "seats")
+JSON = "application/json"
+
+
+def _read_key(role: str, media_type: str, url: str) -> str:
+    """What a cached read depends on besides the catalogue version: who reads, in which format, which URL."""
+    return f"{role} {media_type} {url}"
 
 
 class VenueViewSet(viewsets.ModelViewSet):
@@ -71,6 +79,32 @@ class EventViewSet(
             return EventWriteSerializer
         return EventListSerializer if self.action in ("list", "for_you") else EventDetailSerializer
 
+    def dispatch(self, request, *args, **kwargs):
+        """An anonymous public read whose cached JSON is current is answered here, before DRF's machinery.
+
+        Most catalogue traffic is anonymous browsing: no credentials, no
+        session, JSON. For those DRF would only find an anonymous user, allow
+        the read and negotiate JSON, then ``_cached`` would serve the very
+        entry looked up here (same key); on a miss, or for anyone else, the
+        request goes the usual way.
+        """
+        if self.action_map.get(request.method.lower()) in CACHED_ACTIONS and self._anonymous_json(request):
+            body = cache.current_body(_read_key("public", JSON, request.build_absolute_uri()))
+            if body is not None:
+                response = HttpResponse(body, content_type=JSON)
+                response["Allow"] = ", ".join(self.allowed_methods)
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _anonymous_json(request) -> bool:
+        return (
+            request.method == "GET"
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and request.META.get("HTTP_ACCEPT", "*/*") in ("*/*", JSON)
+        )
+
     def _cached(self, data: Callable[[], object], *, lifetime: Callable[[], float | None] | None = None):
         """A public read's response, served from the catalogue cache (``events.cache``) when it is current.
 
@@ -88,7 +122,7 @@ class EventViewSet(
         def render() -> bytes:
             return request.accepted_renderer.render(data(), media_type, self.get_renderer_context())
 
-        key = f"{role} {media_type} {request.build_absolute_uri()}"
+        key = _read_key(role, media_type, request.build_absolute_uri())
         return HttpResponse(cache.cached_body(key, render, lifetime=lifetime), content_type=media_type)
 
     def _detail(self, event, status_code=status.HTTP_200_OK):

@@ -48,6 +48,21 @@ def _start_version() -> None:
     cache.add(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+def _entry_key(key: str) -> str:
+    return f"events:read:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def current_body(key: str) -> bytes | None:
+    """The body cached under ``key`` if it is current; None on a miss, a stale entry or the cache down."""
+    entry_key = _entry_key(key)
+    try:
+        found = cache.get_many([VERSION_KEY, entry_key])
+    except Exception:  # the full read (cached_body) that follows a None logs it
+        return None
+    version, entry = found.get(VERSION_KEY), found.get(entry_key)
+    return entry[1] if version is not None and entry is not None and entry[0] == version else None
+
+
 def cached_body(
     key: str, compute: Callable[[], bytes], *, lifetime: Callable[[], float | None] | None = None
 ) -> bytes:
@@ -59,7 +74,7 @@ def cached_body(
     ``CATALOGUE_CACHE_SECONDS`` (a list entry ends when its next event
     does); an exception from ``compute`` is not cached.
     """
-    entry_key = f"events:read:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    entry_key = _entry_key(key)
     try:
         found = cache.get_many([VERSION_KEY, entry_key])
     except Exception as error:  # Redis down or timing out: any of its client's errors

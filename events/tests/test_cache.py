@@ -98,3 +98,22 @@ def test_catalogue_writes_answer_with_the_cache_down(admin_api, api_client, even
 
     assert (response.status_code, response.json()["title"]) == (200, "Still saved")
     assert _listed(api_client)[event.pk]["title"] == "Still saved"
+
+
+def test_a_session_signed_admin_is_not_served_the_public_entry(api_client, admin, event):
+    draft = EventFactory(status=Event.Status.DRAFT)
+    assert draft.pk not in _listed(api_client)
+    assert draft.pk not in _listed(api_client)  # now current in the cache
+
+    api_client.force_login(admin)
+
+    assert draft.pk in _listed(api_client)
+
+
+def test_a_cached_answer_carries_the_headers_of_a_computed_one(api_client, event):
+    computed = api_client.get(f"{EVENTS}/{event.pk}")
+    cached = api_client.get(f"{EVENTS}/{event.pk}")
+
+    for header in ("Content-Type", "Allow"):
+        assert cached[header] == computed[header]
+    assert cached.content == computed.content
