@@ -9,8 +9,9 @@ allocation, waitlist join or leave and counter repair (``orders.signals``,
 connected in ``OrdersConfig.ready``). A bump is one increment, and every
 entry is stale at once.
 
-A read fetches the version and its entry in one round trip (``get_many``)
-and serves the entry only when it was computed under that version. The
+A read fetches the version and its entry in one round trip (``get_many``),
+or only the version when the process keeps a copy of the entry, and serves
+the entry only when it was computed under that version and has not expired. The
 version is read before the database is, so an entry computed from data a
 commit has since changed carries the old version and is never served after
 the bump; the bump runs on commit, before the writer's response leaves, so
@@ -52,15 +53,39 @@ def _entry_key(key: str) -> str:
     return f"events:read:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
+# This process's copies of entries it served: (version, body, expires at).
+# A copy is served only when the version in the cache still matches, so a hit
+# fetches the small version instead of the whole body. Bounded: cleared when full.
+_copies: dict[str, tuple[int, bytes, float]] = {}
+MAX_COPIES = 128
+
+
+def _current(entry_key: str) -> tuple[int | None, bytes | None]:
+    """The version, and the entry's body if it was computed under it and has not expired.
+
+    Raises whatever the cache client raises when the cache is unreachable.
+    """
+    copy = _copies.get(entry_key)
+    if copy is not None:
+        version = cache.get(VERSION_KEY)
+        if version is not None and copy[0] == version and time.time() < copy[2]:
+            return version, copy[1]
+    found = cache.get_many([VERSION_KEY, entry_key])
+    version, entry = found.get(VERSION_KEY), found.get(entry_key)
+    if version is None or entry is None or entry[0] != version or time.time() >= entry[2]:
+        return version, None
+    if len(_copies) >= MAX_COPIES:
+        _copies.clear()
+    _copies[entry_key] = entry
+    return version, entry[1]
+
+
 def current_body(key: str) -> bytes | None:
     """The body cached under ``key`` if it is current; None on a miss, a stale entry or the cache down."""
-    entry_key = _entry_key(key)
     try:
-        found = cache.get_many([VERSION_KEY, entry_key])
+        return _current(_entry_key(key))[1]
     except Exception:  # the full read (cached_body) that follows a None logs it
         return None
-    version, entry = found.get(VERSION_KEY), found.get(entry_key)
-    return entry[1] if version is not None and entry is not None and entry[0] == version else None
 
 
 def cached_body(
@@ -76,13 +101,12 @@ def cached_body(
     """
     entry_key = _entry_key(key)
     try:
-        found = cache.get_many([VERSION_KEY, entry_key])
+        version, body = _current(entry_key)
     except Exception as error:  # Redis down or timing out: any of its client's errors
         logger.warning("Catalogue cache unavailable (%s); reading the database", error)
         return compute()
-    version, entry = found.get(VERSION_KEY), found.get(entry_key)
-    if version is not None and entry is not None and entry[0] == version:
-        return entry[1]
+    if body is not None:
+        return body
     if version is None:
         try:
             _start_version()
@@ -96,7 +120,7 @@ def cached_body(
         seconds = min(seconds, limit)
     if version is not None and seconds > 0:
         try:
-            cache.set(entry_key, (version, body), seconds)
+            cache.set(entry_key, (version, body, time.time() + seconds), seconds)
         except Exception as error:
             logger.warning("Catalogue cache unavailable (%s); the read was not cached", error)
     return body
