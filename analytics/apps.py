@@ -13,9 +13,26 @@ class AnalyticsConfig(AppConfig):
             count_release,
             count_reservation,
         )
-        from orders.signals import order_paid, order_reserved, orders_reserved, tickets_released
+        from events.signals import catalogue_changed
+        from orders.signals import (
+            counters_repaired,
+            order_paid,
+            order_reserved,
+            orders_reserved,
+            tickets_released,
+            waitlist_changed,
+        )
 
-        for signal in (order_reserved, orders_reserved, order_paid, tickets_released):
+        # The catalogue's own changes too: the home page counts events, venues and cities.
+        for signal in (
+            order_reserved,
+            orders_reserved,
+            order_paid,
+            tickets_released,
+            waitlist_changed,
+            counters_repaired,
+            catalogue_changed,
+        ):
             signal.connect(bump_report_version, dispatch_uid=f"analytics.bump_report_version.{signal.name}")
         order_reserved.connect(count_reservation, dispatch_uid="analytics.count_reservation")
         orders_reserved.connect(count_queue_reservations, dispatch_uid="analytics.count_queue_reservations")

@@ -1,11 +1,17 @@
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from events import selectors, services
+from events import cache, selectors, services
 from events.models import TicketType, Venue
 from events.serializers import (
     AvailabilitySerializer,
@@ -25,6 +31,13 @@ from tixxety.api.schema import error_response
 from tixxety.exceptions import LocationNotSet
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+CACHED_ACTIONS = ("list", "retrieve", "availability", "seats")
+JSON = "application/json"
+
+
+def _read_key(role: str, media_type: str, url: str) -> str:
+    """What a cached read depends on besides the catalogue version: who reads, in which format, which URL."""
+    return f"{role} {media_type} {url}"
 
 
 class VenueViewSet(viewsets.ModelViewSet):
@@ -66,6 +79,52 @@ class EventViewSet(
             return EventWriteSerializer
         return EventListSerializer if self.action in ("list", "for_you") else EventDetailSerializer
 
+    def dispatch(self, request, *args, **kwargs):
+        """An anonymous public read whose cached JSON is current is answered here, before DRF's machinery.
+
+        Most catalogue traffic is anonymous browsing: no credentials, no
+        session, JSON. For those DRF would only find an anonymous user, allow
+        the read and negotiate JSON, then ``_cached`` would serve the very
+        entry looked up here (same key); on a miss, or for anyone else, the
+        request goes the usual way.
+        """
+        if self.action_map.get(request.method.lower()) in CACHED_ACTIONS and self._anonymous_json(request):
+            body = cache.current_body(_read_key("public", JSON, request.build_absolute_uri()))
+            if body is not None:
+                response = HttpResponse(body, content_type=JSON)
+                response["Allow"] = ", ".join(self.allowed_methods)
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _anonymous_json(request) -> bool:
+        return (
+            request.method == "GET"
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and request.META.get("HTTP_ACCEPT", "*/*") in ("*/*", JSON)
+        )
+
+    def _cached(self, data: Callable[[], object], *, lifetime: Callable[[], float | None] | None = None):
+        """A public read's response, served from the catalogue cache (``events.cache``) when it is current.
+
+        The key is the full URL, the negotiated media type and the reader's
+        role (admins see every status); ``data()`` builds the payload on a
+        miss, and whatever it raises is answered as usual and not cached. The
+        browsable API (another renderer) is never cached.
+        """
+        request = self.request
+        if not isinstance(request.accepted_renderer, JSONRenderer):
+            return Response(data())
+        media_type = request.accepted_media_type
+        role = "admin" if getattr(request.user, "is_admin", False) else "public"
+
+        def render() -> bytes:
+            return request.accepted_renderer.render(data(), media_type, self.get_renderer_context())
+
+        key = _read_key(role, media_type, request.build_absolute_uri())
+        return HttpResponse(cache.cached_body(key, render, lifetime=lifetime), content_type=media_type)
+
     def _detail(self, event, status_code=status.HTTP_200_OK):
         event = self.get_queryset().get(pk=event.pk)
         return Response(
@@ -74,11 +133,18 @@ class EventViewSet(
 
     @extend_schema(parameters=[EventQuerySerializer])
     def list(self, request):
-        query = EventQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        events = selectors.event_list(user=request.user, filters=query.to_filters())
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(EventListSerializer(page, many=True).data)
+        def page():
+            query = EventQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            events = selectors.event_list(user=request.user, filters=query.to_filters())
+            events_page = self.paginate_queryset(events)
+            return self.get_paginated_response(EventListSerializer(events_page, many=True).data).data
+
+        # The list leaves ended events out: an entry lasts until the next one ends.
+        return self._cached(page, lifetime=lambda: selectors.seconds_until_next_end(now=timezone.now()))
+
+    def retrieve(self, request, pk=None):
+        return self._cached(lambda: EventDetailSerializer(self.get_object()).data)
 
     @extend_schema(request=EventWriteSerializer, responses={201: EventDetailSerializer})
     def create(self, request):
@@ -130,15 +196,23 @@ class EventViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)
     def availability(self, request, pk=None):
         """Capacity, reserved, sold and available per ticket type."""
-        event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
-        return Response(AvailabilitySerializer(selectors.ticket_type_list(event=event), many=True).data)
+
+        def availability():
+            event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
+            return AvailabilitySerializer(selectors.ticket_type_list(event=event), many=True).data
+
+        return self._cached(availability)
 
     @extend_schema(responses={200: SeatSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None)
     def seats(self, request, pk=None):
         """The seat map: every seat with its state (free, held or sold)."""
-        event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
-        return Response(SeatSerializer(selectors.seat_list(event=event), many=True).data)
+
+        def seat_map():
+            event = get_object_or_404(selectors.event_visible_list(user=request.user), pk=pk)
+            return SeatSerializer(selectors.seat_list(event=event), many=True).data
+
+        return self._cached(seat_map)
 
     @extend_schema(request=SeatGenerateSerializer, responses={201: SeatSerializer(many=True)})
     @action(

@@ -55,12 +55,26 @@ class EventFilters:
     include_past: bool = False
 
 
+def _per_event(expression, default=None):
+    """``expression`` over an event's ticket types, as a subquery correlated to the event row.
+
+    A subquery rather than a join and GROUP BY: PostgreSQL evaluates it only
+    for the rows the page keeps (after ORDER BY and LIMIT cut it to 20), and
+    the page's COUNT leaves it out altogether (Django drops annotations a
+    count does not need). An aggregate over a join would group every
+    matching event's ticket types before the page is cut.
+    """
+    figures = TicketType.objects.filter(event=OuterRef("pk")).order_by().values("event")
+    figure = Subquery(figures.annotate(figure=expression).values("figure"))
+    return figure if default is None else Coalesce(figure, default)
+
+
 def _with_figures(events: QuerySet) -> QuerySet:
     """Annotate capacity, booked count, cheapest price and whether seats exist."""
     return events.select_related("venue").annotate(
-        capacity=Coalesce(Sum("ticket_types__capacity"), 0),
-        booked_count=Coalesce(Sum(F("ticket_types__reserved_count") + F("ticket_types__sold_count")), 0),
-        min_price=Min("ticket_types__price"),
+        capacity=_per_event(Sum("capacity"), 0),
+        booked_count=_per_event(Sum(F("reserved_count") + F("sold_count")), 0),
+        min_price=_per_event(Min("price")),
         is_seated=Exists(Seat.objects.filter(event=OuterRef("pk"))),
     )
 
@@ -106,6 +120,12 @@ def event_list(*, user, filters: EventFilters) -> QuerySet:
         if filters.radius_km is not None:
             events = events.filter(distance_km__lte=filters.radius_km)
     return events.order_by(*ORDERINGS[filters.ordering])
+
+
+def seconds_until_next_end(*, now: datetime) -> float | None:
+    """Seconds until the next event ends (when it leaves the catalogue), None if none is to come."""
+    next_end = Event.objects.filter(ends_at__gte=now).aggregate(next_end=Min("ends_at"))["next_end"]
+    return None if next_end is None else (next_end - now).total_seconds()
 
 
 def event_list_near(*, latitude: float, longitude: float, max_distance_km: float) -> QuerySet:

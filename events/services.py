@@ -8,6 +8,7 @@ lock, so a booking that lands at the same moment cannot be undercut, and each
 one sends ``events.signals.capacity_changed`` before that lock is released.
 """
 
+import functools
 import itertools
 import string
 from datetime import datetime
@@ -17,7 +18,7 @@ from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from events.models import Event, Seat, TicketType, Venue
-from events.signals import capacity_changed
+from events.signals import capacity_changed, catalogue_changed
 from tixxety.exceptions import (
     CapacityBelowBooked,
     CapacityFollowsSeats,
@@ -47,17 +48,35 @@ EVENT_TRANSITIONS = {
 }
 
 
+def _catalogue_write(service):
+    """Run ``service`` in a transaction and tell ``catalogue_changed`` once it commits.
+
+    Every write below changes what the catalogue reads show; cached reads
+    (``events.cache``) are stale from the commit on. Nothing is sent when
+    the service raises and its transaction rolls back.
+    """
+
+    @functools.wraps(service)
+    def write(*args, **kwargs):
+        with transaction.atomic():
+            result = service(*args, **kwargs)
+            catalogue_changed.send_on_commit(sender=Event)
+            return result
+
+    return write
+
+
 # --- venues -----------------------------------------------------------------
 
 
-@transaction.atomic
+@_catalogue_write
 def venue_create(**fields) -> Venue:
     """Create a venue from VENUE_WRITABLE_FIELDS (NotWritable for anything else)."""
     check_fields(fields, VENUE_WRITABLE_FIELDS, what="venue_create")
     return Venue.objects.create(**fields)
 
 
-@transaction.atomic
+@_catalogue_write
 def venue_update(*, venue: Venue, **changes) -> Venue:
     """Change a venue's VENUE_WRITABLE_FIELDS (NotWritable for anything else)."""
     check_fields(changes, VENUE_WRITABLE_FIELDS, what="venue_update")
@@ -67,7 +86,7 @@ def venue_update(*, venue: Venue, **changes) -> Venue:
     return venue
 
 
-@transaction.atomic
+@_catalogue_write
 def venue_delete(*, venue: Venue) -> None:
     """Delete a venue that no event uses (InUse otherwise)."""
     try:
@@ -94,7 +113,7 @@ def _check_dates(starts_at: datetime, ends_at: datetime) -> None:
         raise DomainError("The event must end after it starts.", code="ends_before_start")
 
 
-@transaction.atomic
+@_catalogue_write
 def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(), **fields) -> Event:
     """Create an event, with its ticket types when given, all or nothing.
 
@@ -115,7 +134,7 @@ def event_create(*, title: str, venue: Venue, starts_at, ends_at, ticket_types=(
     return event
 
 
-@transaction.atomic
+@_catalogue_write
 def event_update(*, event: Event, **changes) -> Event:
     """Change an event's details; a status change must follow EVENT_TRANSITIONS."""
     check_fields(changes, EVENT_WRITABLE_FIELDS, what="event_update")
@@ -146,7 +165,7 @@ def _check_transition(event: Event, status: str) -> None:
         raise HasSales("The event has reservations or sales: refund its orders before cancelling it.")
 
 
-@transaction.atomic
+@_catalogue_write
 def event_deactivate(*, event: Event) -> Event:
     """Stop sales; existing orders and tickets stay. Deactivating twice is a no-op."""
     event = Event.objects.select_for_update().get(pk=event.pk)
@@ -168,7 +187,7 @@ def _has_sales(event: Event) -> bool:
     return any(reserved or sold for reserved, sold in counters.values_list("reserved_count", "sold_count"))
 
 
-@transaction.atomic
+@_catalogue_write
 def event_delete(*, event: Event) -> None:
     """Delete an event that never sold anything; otherwise deactivate it (HasSales)."""
     if _has_sales(event):
@@ -182,7 +201,7 @@ def event_delete(*, event: Event) -> None:
 # --- ticket types -----------------------------------------------------------
 
 
-@transaction.atomic
+@_catalogue_write
 def ticket_type_create(*, event: Event, **fields) -> TicketType:
     """Add a ticket type to an event; its counters start at zero (NotWritable if given)."""
     check_fields(fields, TICKET_TYPE_WRITABLE_FIELDS, what="ticket_type_create")
@@ -193,7 +212,7 @@ def ticket_type_create(*, event: Event, **fields) -> TicketType:
     return TicketType.objects.create(event=event, **fields)
 
 
-@transaction.atomic
+@_catalogue_write
 def ticket_type_update(*, ticket_type: TicketType, **changes) -> TicketType:
     """Change a ticket type's TICKET_TYPE_WRITABLE_FIELDS and return the updated row.
 
@@ -260,7 +279,7 @@ def _save_locked(ticket_type: TicketType, changes: dict) -> None:
         capacity_changed.send(sender=TicketType, ticket_type=ticket_type, previous_capacity=previous_capacity)
 
 
-@transaction.atomic
+@_catalogue_write
 def ticket_type_delete(*, ticket_type: TicketType) -> None:
     """Delete a ticket type nobody holds tickets of (HasSales otherwise)."""
     ticket_type = TicketType.objects.select_for_update().get(pk=ticket_type.pk)
@@ -293,7 +312,7 @@ def row_index(label: str) -> int:
     return index - 1
 
 
-@transaction.atomic
+@_catalogue_write
 def seats_generate(
     *, event: Event, ticket_type: TicketType, rows: int, seats_per_row: int = 10, replace: bool = False
 ) -> list[Seat]:

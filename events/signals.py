@@ -7,6 +7,8 @@ a ``dispatch_uid``.
 
 from django.dispatch import Signal
 
+from tixxety.notifications import Notification
+
 capacity_changed = Signal()
 """A ticket type's capacity moved. Sent *inside* the transaction that moved it.
 
@@ -23,4 +25,13 @@ so a raised capacity can be handed to the waitlist before any booking sees
 it. A receiver that raises rolls the capacity change back and the error
 reaches the caller of the service; a receiver that only wants to notify
 belongs on commit (``tixxety.jobs.run_after_commit``), not here.
+"""
+
+catalogue_changed = Notification("catalogue_changed")
+"""A venue, an event, a ticket type or the seats changed: sent on commit.
+
+Sent by every ``events.services`` write (``sender=Event``, no other
+arguments) through ``tixxety.notifications``: receivers only bump cache
+versions (the catalogue's, ``events.cache``; the home page counts',
+``analytics``), and one that fails never fails the write.
 """

@@ -1,6 +1,6 @@
 """What ``orders`` tells the apps to its right, sent explicitly by its services.
 
-All four are notifications sent on commit (``Notification.send_on_commit``): a
+All are notifications sent on commit (``tixxety.notifications``): a
 receiver learns of a change that is already permanent, so it may only
 enqueue work or bump a cache version, and a receiver that raises never fails
 the request that sent it: the error is logged and counted
@@ -23,36 +23,20 @@ service left it), except ``orders_reserved``:
     an order's tickets went back on sale: it expired, was cancelled or was
     refunded (``order.status`` says which), from ``lifecycle._close``; also
     ``ticket_type_ids``, the types that got tickets back.
+``waitlist_changed``
+    an entry joined or left a waitlist, from ``waitlist_join`` and
+    ``waitlist_leave`` (an offer or its end comes with the order's own
+    notification); also ``entry`` instead of ``order``.
+``counters_repaired``
+    ``inventory_recount`` rewrote drifting ticket type counters; also
+    ``ticket_type_ids`` instead of ``order``.
 """
 
-from django.dispatch import Signal
-
-from tixxety.jobs import run_after_commit
-
-
-class Notification(Signal):
-    """A signal sent once the transaction commits; its ``name`` labels failures in logs and metrics."""
-
-    def __init__(self, name: str):
-        super().__init__()
-        self.name = name
-
-    def send_on_commit(self, **kwargs) -> None:
-        """Send to every receiver after commit (at once outside a transaction); never raise.
-
-        Each receiver runs even if another raised; the first error is then
-        raised to ``run_after_commit``, which logs and counts it.
-        """
-
-        def send() -> None:
-            errors = [error for _, error in self.send_robust(**kwargs) if isinstance(error, Exception)]
-            if errors:
-                raise errors[0]
-
-        run_after_commit(send, what=f"signal {self.name}")
-
+from tixxety.notifications import Notification
 
 order_reserved = Notification("order_reserved")
 orders_reserved = Notification("orders_reserved")
 order_paid = Notification("order_paid")
 tickets_released = Notification("tickets_released")
+waitlist_changed = Notification("waitlist_changed")
+counters_repaired = Notification("counters_repaired")

@@ -372,6 +372,10 @@ RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
 # How long an analytics report is served from the cache; any booking, payment,
 # refund or expiry makes it stale at once (analytics.cache).
 ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 60)
+# Public catalogue reads (event list, event, availability, seat map) are cached
+# under a version every change bumps on commit (events/cache.py); this only
+# bounds an entry whose bump was lost while Redis was unreachable.
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 60)
 
 # --- Static files, mail ------------------------------------------------------
 

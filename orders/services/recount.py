@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from events.models import TicketType
+from orders.signals import counters_repaired
 from tickets.models import Ticket
 
 COUNTERS = (("reserved_count", Ticket.Status.RESERVED), ("sold_count", Ticket.Status.VALID))
@@ -125,6 +126,9 @@ def _repair(drifting: dict[int, tuple[dict, dict]]) -> list[Drift]:
             if not updated:
                 error = "changed while fixing; run again"
         found += _drifts(row, actual, fixed=not error, error=error)
+    repaired = sorted({drift.ticket_type_id for drift in found if drift.fixed})
+    if repaired:
+        counters_repaired.send_on_commit(sender=TicketType, ticket_type_ids=repaired)
     position = {pk: index for index, pk in enumerate(drifting)}
     found.sort(key=lambda drift: position[drift.ticket_type_id])
     return found

@@ -30,6 +30,7 @@ from events.models import Seat, TicketType
 from orders.models import Order, WaitlistEntry
 from orders.services.limits import check_order_limits, check_quantity, check_sold_by_quantity
 from orders.services.reservation import check_on_sale, write_reservation
+from orders.signals import waitlist_changed
 from orders.tasks import waitlist_offer_send_task
 from tixxety.exceptions import Conflict, DomainError, NotFound
 from tixxety.outbox import outbox_send
@@ -74,11 +75,13 @@ def waitlist_join(
             raise Conflict("Tickets are available", code="tickets_available")
         try:
             with transaction.atomic():
-                return WaitlistEntry.objects.create(user=user, ticket_type=ticket_type, quantity=quantity)
+                entry = WaitlistEntry.objects.create(user=user, ticket_type=ticket_type, quantity=quantity)
         except IntegrityError:
             raise Conflict(
                 "You are already on the waitlist for these tickets.", code="already_waiting"
             ) from None
+        waitlist_changed.send_on_commit(sender=WaitlistEntry, entry=entry)
+        return entry
 
 
 def waitlist_leave(*, entry_id: int, by: User) -> WaitlistEntry:
@@ -98,6 +101,8 @@ def waitlist_leave(*, entry_id: int, by: User) -> WaitlistEntry:
     left = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
         status=WaitlistEntry.Status.CANCELLED
     )
+    if left:
+        waitlist_changed.send_on_commit(sender=WaitlistEntry, entry=entry)
     entry.refresh_from_db()
     if not left and entry.status == WaitlistEntry.Status.OFFERED:
         # The order is locked before the entry, as on every path that ends it.
