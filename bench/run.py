@@ -117,6 +117,8 @@ def flash_sale_step(ctx: Context, clients: int, min_share: float, max_p99_ms: fl
             "--run", run_id, "--file", str(path),
         ])
     )  # fmt: skip
+    # pgbench gets fewer clients when max_connections has not that many free: say so in the table.
+    ceiling_clients = flash_sale.cap_clients(clients) if ceiling else clients
     try:
         argv = ["--url", ctx.url, "--concurrency", str(clients), "--file", str(path)]
         if ceiling:
@@ -127,11 +129,12 @@ def flash_sale_step(ctx: Context, clients: int, min_share: float, max_p99_ms: fl
     label = f"flash sale, {clients} clients"
     rate, tps = figures["rate"], figures["ceiling_tps"]
     share = rate / tps if tps else None
+    clients_note = f" ({ceiling_clients} clients: max_connections)" if ceiling_clients != clients else ""
     return [
         Row(
             f"{label}: bookings/s",
             f"{rate:,.0f}",
-            f"pgbench ceiling {tps:,.0f} tps" if tps else "no ceiling measured",
+            f"pgbench ceiling {tps:,.0f} tps{clients_note}" if tps else "no ceiling measured",
             f"{share:.0%}" if share is not None else "—",
             f"≥ {min_share:.0%} of the ceiling",
             share >= min_share if share is not None else False,
