@@ -167,6 +167,11 @@ def run_file(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    return 0 if measure(args)["ok"] else 1
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """One run as the CLI does it, printing as it goes; its figures (``bench/run.py`` tabulates them)."""
     from tickets.models import Ticket
 
     data = json.loads(run_file(args).read_text())
@@ -182,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
     paths = [f"/api/tickets/checkin/{secret}{query}" for secret in scans]
     outcomes, elapsed = fan_out(args.url, data["token"], paths, args.concurrency, args.timeout, args.rate)
     report(outcomes, elapsed, args)
-    return 0 if check(tickets, outcomes, len(data["secrets"]), args.duplicates) else 1
+    ok = check(tickets, outcomes, len(data["secrets"]), args.duplicates)
+    latencies = sorted(o.seconds * 1000 for _, o in outcomes)
+    return {"rate": len(outcomes) / elapsed, "p99_ms": percentile(latencies, 99), "ok": ok}
 
 
 def fan_out(url: str, token: str, paths: list[str], concurrency: int, timeout: float, rate: float | None):

@@ -52,16 +52,28 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_django(args.hold)
+    return 0 if measure(args)["ok"] else 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=500, help="reservations to let expire")
     parser.add_argument("--hold", type=int, default=5, help="hold in seconds")
     parser.add_argument("--wait", type=int, default=20, help="seconds to wait after the last hold runs out")
     parser.add_argument("--base-url", help="book through this server's API (its hold applies)")
     parser.add_argument("--concurrency", type=int, default=4, help="parallel bookings with --base-url")
-    args = parser.parse_args()
-    setup_django(args.hold)
+    return parser.parse_args(argv)
 
+
+def measure(args: argparse.Namespace) -> dict:
+    """One run, printing as it goes; its figures (``bench/run.py`` tabulates them).
+
+    The hold of the orders it reserves itself is ``RESERVATION_HOLD_SECONDS``
+    as Django has it, which ``main`` sets from ``--hold`` before loading Django.
+    """
     import dramatiq
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
@@ -123,7 +135,12 @@ def main() -> int:
             if back_on_sale
             else f"INVENTORY NOT RELEASED: {ticket_type.reserved_count}"
         )
-        return 0 if back_on_sale and not still_reserved else 1
+        return {
+            "expired": len(lags),
+            "p50_s": percentile(lags, 0.50) if lags else None,
+            "p99_s": percentile(lags, 0.99) if lags else None,
+            "ok": back_on_sale and not still_reserved,
+        }
     finally:
         Order.objects.filter(event=event).delete()
         event.delete()

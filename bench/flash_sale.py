@@ -305,6 +305,11 @@ class Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
+    return 0 if measure(args)["ok"] else 1
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """One run as the CLI does it, printing as it goes; its figures (``bench/run.py`` tabulates them)."""
     path = args.file or newest_run_file()
     data = json.loads(path.read_text())
     print(f"run file {path}: {len(data['tokens'])} buyers, capacity {data['capacity']}")
@@ -324,12 +329,15 @@ def run(args: argparse.Namespace) -> int:
     )
     rate = report(outcomes, elapsed, args.concurrency)
     ok = check_invariant(data["ticket_type_id"], data["capacity"], outcomes)
+    latencies = sorted(o.seconds * 1000 for o in outcomes)
+    figures = {"rate": rate, "p99_ms": percentile(latencies, 99), "ok": ok, "ceiling_tps": None}
     if args.ceiling:
         clients = args.ceiling_clients or args.concurrency
         tps = measure_ceiling(data["ceiling"], clients, args.ceiling_seconds)
         if tps:
             print(f"app/ceiling: {rate:,.0f} / {tps:,.0f} = {rate / tps:.0%}")
-    return 0 if ok else 1
+        figures["ceiling_tps"] = tps
+    return figures
 
 
 def newest_run_file() -> Path:

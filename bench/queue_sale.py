@@ -64,6 +64,11 @@ def parse_args(argv):
 def main(argv=None) -> int:
     args = parse_args(argv)
     flash_sale.setup_django()
+    return 0 if measure_run(args)["ok"] else 1
+
+
+def measure_run(args) -> dict:
+    """One run on fresh data (deleted after unless ``--keep``); its figures, for ``bench/run.py``."""
     run_id = "q" + time.strftime("%Y%m%d-%H%M%S")
     buyers = flash_sale.create_buyers(run_id, args.buyers)
     tokens = [flash_sale.mint_token(user) for user in buyers]
@@ -75,7 +80,7 @@ def main(argv=None) -> int:
             cleanup(run_id)
 
 
-def measure(args, tokens, direct, queue) -> int:
+def measure(args, tokens, direct, queue) -> dict:
     flash_sale.sign_in(args.url, tokens, args.concurrency, args.timeout)
     print(f"load before: {flash_sale.load_average()}")
 
@@ -101,10 +106,12 @@ def measure(args, tokens, direct, queue) -> int:
         lambda token: ("POST", path, bodies["VIP" if token in vip_tokens else "Regular"]),
     )
     intake_rate = summarize("queue intake", outcomes, elapsed, 202)
+    intake_p99 = flash_sale.percentile(sorted(o.seconds * 1000 for o in outcomes), 99)
     if direct_rate:
         print(f"intake/direct: {intake_rate:,.0f} / {direct_rate:,.0f} = {intake_rate / direct_rate:.2f}x")
     print(f"load after: {flash_sale.load_average()}")
-    return 0 if allocate(args, queue) else 1
+    figures = {"direct_rate": direct_rate, "intake_rate": intake_rate, "intake_p99_ms": intake_p99}
+    return figures | allocate(args, queue)
 
 
 def summarize(label: str, outcomes, elapsed: float, success: int) -> float:
@@ -119,7 +126,7 @@ def summarize(label: str, outcomes, elapsed: float, success: int) -> float:
     return rate
 
 
-def allocate(args, queue) -> bool:
+def allocate(args, queue) -> dict:
     from django.db import connection
 
     from orders.models import TicketRequest
@@ -136,7 +143,8 @@ def allocate(args, queue) -> bool:
         f"{decided.fulfilled} fulfilled, {decided.rejected} rejected; "
         f"{decided.fulfilled / seconds:,.0f} tickets/s"
     )
-    return check(queue, args.vip + args.regular)
+    ok = check(queue, args.vip + args.regular)
+    return {"allocation_rate": decided.fulfilled / seconds, "allocation_seconds": seconds, "ok": ok}
 
 
 def check(queue, capacity: int) -> bool:

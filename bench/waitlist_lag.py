@@ -47,15 +47,23 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_django()
+    return 0 if measure(args)["ok"] else 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--waiting", type=int, default=1000, help="entries waiting when the tickets free")
     parser.add_argument("--freed", type=int, default=10, help="tickets the cancellation frees")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--big-every", type=int, default=0, help="every K-th entry wants more than can free")
-    args = parser.parse_args()
-    setup_django()
+    return parser.parse_args(argv)
 
+
+def measure(args: argparse.Namespace) -> dict:
+    """``--runs`` runs, printing the summary; its figures (``bench/run.py`` tabulates them)."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -136,7 +144,7 @@ def main() -> int:
         f"p50 {percentile(ms, 0.5):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms"
     )
     print("served FIFO: OK" if not wrong else f"served FIFO: WRONG in {wrong} runs")
-    return 1 if wrong else 0
+    return {"p50_ms": percentile(ms, 0.5), "p99_ms": percentile(ms, 0.99), "ok": not wrong}
 
 
 if __name__ == "__main__":
