@@ -126,13 +126,13 @@ def main() -> int:
                 "value": f"{ours['rps']:,.0f}",
                 "compared": f"FastAPI peer {peer['rps']:,.0f} req/s",
                 "ratio": f"{ratio:.2f}x",
-                "target": f">= {need_ratio:g}x and >= {need_rps:,.0f} req/s",
+                "target": f"≥ {need_ratio:g}x and ≥ {need_rps:,.0f} req/s",
                 "met": ratio >= need_ratio and ours["rps"] >= need_rps,
             },
             {
                 "figure": f"catalogue {read}: p99",
                 "value": f"{ours['p99_ms']:,.1f} ms",
-                "target": f"<= {P99_TARGET_MS:g} ms",
+                "target": f"≤ {P99_TARGET_MS:g} ms",
                 "met": ours["p99_ms"] <= P99_TARGET_MS,
             },
         ]

@@ -271,7 +271,7 @@ def catalogue_step(ctx: Context):
         if line.startswith(CATALOGUE_ROWS_MARKER)
         for item in json.loads(line.removeprefix(CATALOGUE_ROWS_MARKER))
     ]
-    if result.returncode or not rows:
+    if not rows:  # it stopped before its table; a missed target is in the rows already
         rows.append(
             Row("catalogue reads (bench/catalogue.py)", f"exit status {result.returncode}", met=False)
         )
