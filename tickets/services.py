@@ -152,7 +152,10 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
 
 
 def _check_in(*, secret: str, by: Model, event_id: int | None) -> Ticket:
-    ticket = _check_in_returning(secret=secret, by=by, event_id=event_id)
+    if connection.vendor == "postgresql":
+        ticket = _check_in_returning(secret=secret, by=by, event_id=event_id)
+    else:  # SQLite's RETURNING cannot name the tables of UPDATE ... FROM
+        ticket = _check_in_with_orm(secret=secret, by=by, event_id=event_id)
     if ticket is not None:
         return ticket
     # Nothing matched: unknown, another event's, checked in already (by a racing scan), or not valid.
@@ -195,6 +198,21 @@ def _check_in_returning(*, secret: str, by: Model, event_id: int | None) -> Tick
     )  # fmt: skip
     ticket.checked_in_by = by
     ticket._state.adding = False
+    return ticket
+
+
+def _check_in_with_orm(*, secret: str, by: Model, event_id: int | None) -> Ticket | None:
+    """The zero-setup database's check-in: read the ticket, then the same conditional UPDATE."""
+    ticket = ticket_at_door(secret=secret)
+    if ticket is None or (event_id is not None and ticket.order.event_id != event_id):
+        return None
+    now = timezone.now()
+    updated = Ticket.objects.filter(
+        pk=ticket.pk, status=Ticket.Status.VALID, checked_in_at__isnull=True
+    ).update(checked_in_at=now, checked_in_by=by)
+    if not updated:
+        return None
+    ticket.checked_in_at, ticket.checked_in_by = now, by
     return ticket
 
 

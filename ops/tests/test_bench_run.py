@@ -59,6 +59,7 @@ def test_a_failing_step_becomes_a_row_and_the_next_step_still_runs(bench_run, mo
     ]
 
 
+@pytest.mark.postgres  # the bench drives concurrent buyers: SQLite's live server locks its tables
 def test_the_flash_sale_step_sells_out_a_tiny_sale_on_a_live_server_and_cleans_up(
     bench_run, live_server, monkeypatch, tmp_path
 ):
