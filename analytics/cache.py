@@ -13,7 +13,6 @@ the database, a warning is logged and the request goes on.
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from tixxety.cache_versions import bump_version, start_version
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +32,14 @@ def report_version() -> int:
     """The current report version; part of every report's cache key."""
     version = cache.get(REPORT_VERSION_KEY)
     if version is None:
-        _start_version()
+        start_version(REPORT_VERSION_KEY)
         version = cache.get(REPORT_VERSION_KEY)
     return int(version)
 
 
 def bump_report_version() -> None:
     """Make every cached report stale: one increment of a key that never expires."""
-    try:
-        cache.incr(REPORT_VERSION_KEY)
-    except ValueError:  # never set, or evicted
-        _start_version()
-
-
-def _start_version() -> None:
-    # A clock value, not 0 or 1: a version lost to eviction or a flush must
-    # never come back and match reports cached under it before.
-    cache.add(REPORT_VERSION_KEY, time.time_ns(), timeout=None)
+    bump_version(REPORT_VERSION_KEY)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 
+from tixxety.cache_versions import bump_version, start_version
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "events:catalogue-version"
@@ -37,16 +39,7 @@ VERSION_KEY = "events:catalogue-version"
 
 def bump_catalogue_version() -> None:
     """Make every cached catalogue read stale: one increment of a key that never expires."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # never set, or evicted
-        _start_version()
-
-
-def _start_version() -> None:
-    # A clock value, not 1: a version lost to eviction or a flush must never
-    # come back and match entries cached under it before.
-    cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+    bump_version(VERSION_KEY)
 
 
 def _entry_key(key: str) -> str:
@@ -109,7 +102,7 @@ def cached_body(
         return body
     if version is None:
         try:
-            _start_version()
+            start_version(VERSION_KEY)
             version = cache.get(VERSION_KEY)
         except Exception as error:
             logger.warning("Catalogue cache unavailable (%s); reading the database", error)
