@@ -224,7 +224,7 @@ def check_inventory_invariants() -> None:
     from django.db.models.functions import Coalesce
 
     from events.models import TicketType
-    from orders.models import Order
+    from orders.models import Order, Payment
     from tickets.models import Ticket
 
     for ticket_type in TicketType.objects.annotate(
@@ -251,6 +251,9 @@ def check_inventory_invariants() -> None:
         )
     ).exclude(total=F("lines_total"))
     assert not wrong_totals.exists(), f"order totals differ from their lines: {list(wrong_totals)}"
+    refunding = Payment.objects.filter(kind=Payment.Kind.REFUND, status=Payment.Status.PENDING)
+    held = Ticket.objects.filter(refund_pending=True).exclude(order__in=refunding.values("order"))
+    assert not held.exists(), f"tickets held at the door with no refund in flight: {list(held)}"
 
 
 @pytest.fixture

@@ -172,7 +172,8 @@ class TicketCheckInView(DoorView):
             409: OpenApiResponse(
                 CheckInRefusedSerializer,
                 description="Turned away: `already_checked_in` (the detail and `ticket` give the first "
-                "time and who), `ticket_not_valid` (reserved or void) or `wrong_event`.",
+                "time and who), `ticket_not_valid` (reserved, void, or its order being refunded) or "
+                "`wrong_event`.",
             ),
         },
     )

@@ -20,6 +20,11 @@ class Ticket(models.Model):
     Only a paid ticket is ever checked in; a staff refund afterwards voids it
     and keeps ``checked_in_at`` as history, so the check constraint forbids a
     check-in only on a reserved ticket.
+
+    ``refund_pending`` closes the door to a valid ticket while its order's
+    refund is at the payment gateway. The ticket stays valid meanwhile (it is
+    still sold, its seat still held), so a refund the gateway refuses simply
+    lifts the flag.
     """
 
     class Status(models.TextChoices):
@@ -41,6 +46,7 @@ class Ticket(models.Model):
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    refund_pending = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -105,8 +105,32 @@ def tickets_void(*, order: Model) -> int:
     return (
         Ticket.objects.filter(order=order)
         .exclude(status=Ticket.Status.VOID)
-        .update(status=Ticket.Status.VOID)
+        .update(status=Ticket.Status.VOID, refund_pending=False)
     )
+
+
+def tickets_hold_for_refund(*, order: Model) -> int:
+    """Turn the order's valid tickets away at the door while its refund is at the gateway; returns how many.
+
+    The tickets stay valid (sold, their seats held): only check-in refuses
+    them (``ticket_not_valid``) until ``tickets_release_refund_hold`` or the
+    void that ends the refund. The conditional UPDATE takes each ticket's
+    row lock, as a scan's UPDATE does, so the two serialize: a scan that got
+    there first has committed its check-in by the time this UPDATE returns,
+    and the caller's next read sees it; a scan that comes after finds the
+    ticket held. Held tickets that are already checked in stay checked in.
+    """
+    _require_transaction()
+    return Ticket.objects.filter(order=order, status=Ticket.Status.VALID).update(refund_pending=True)
+
+
+def tickets_release_refund_hold(*, order: Model) -> int:
+    """Open the door again to the order's held tickets (its refund failed or was given up).
+
+    Returns how many changed.
+    """
+    _require_transaction()
+    return Ticket.objects.filter(order=order, refund_pending=True).update(refund_pending=False)
 
 
 class CheckInRefused(Conflict):
@@ -132,13 +156,14 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
 
     Refusals (CheckInRefused, 409): ``wrong_event`` when ``event_id`` is
     given and the ticket is for another event, ``already_checked_in`` (with
-    the first time and who), ``ticket_not_valid`` (reserved or void).
-    Unknown secret: NotFound (404).
+    the first time and who), ``ticket_not_valid`` (reserved, void, or its
+    order's refund is at the gateway). Unknown secret: NotFound (404).
 
     The database decides: the UPDATE only matches a valid ticket not checked
-    in yet, so of concurrent scans exactly one updates a row and the others
-    read the winner's check-in. A refund that voids the ticket meanwhile
-    makes the UPDATE match nothing. No lock is held past the statement, and
+    in yet and not held for a refund, so of concurrent scans exactly one
+    updates a row and the others read the winner's check-in. A refund holds
+    or voids the ticket with an UPDATE of the same row, so a scan and a
+    refund serialize on the row lock (``tickets_hold_for_refund``). No lock is held past the statement, and
     nothing to roll back: each outcome is counted in ``tixxety_checkins``
     (by its code, never by ticket or person).
     """
@@ -208,7 +233,7 @@ def _check_in_with_orm(*, secret: str, by: Model, event_id: int | None) -> Ticke
         return None
     now = timezone.now()
     updated = Ticket.objects.filter(
-        pk=ticket.pk, status=Ticket.Status.VALID, checked_in_at__isnull=True
+        pk=ticket.pk, status=Ticket.Status.VALID, checked_in_at__isnull=True, refund_pending=False
     ).update(checked_in_at=now, checked_in_by=by)
     if not updated:
         return None
@@ -219,7 +244,7 @@ def _check_in_with_orm(*, secret: str, by: Model, event_id: int | None) -> Ticke
 _CHECK_IN_SQL = (
     "UPDATE {ticket} AS t SET checked_in_at = %s, checked_in_by_id = %s "
     "FROM {order} AS o, {event} AS e, {ticket_type} AS tt "
-    "WHERE t.secret = %s AND t.status = %s AND t.checked_in_at IS NULL {scope} "
+    "WHERE t.secret = %s AND t.status = %s AND t.checked_in_at IS NULL AND NOT t.refund_pending {scope} "
     "AND o.id = t.order_id AND e.id = o.event_id AND tt.id = t.ticket_type_id "
     "RETURNING t.id, o.id, o.code, e.id, e.title, e.starts_at, tt.id, tt.name, t.seat_id, "
     "(SELECT s.label FROM {seat} AS s WHERE s.id = t.seat_id), t.holder_name"
@@ -260,4 +285,8 @@ def _refusal(ticket: Ticket, *, event_id: int | None) -> CheckInRefused | None:
             Ticket.Status.VOID: "it is void (cancelled, expired or refunded)",
         }[ticket.status]
         return CheckInRefused(f"Not valid: {reason}.", code="ticket_not_valid", ticket=ticket)
+    if ticket.refund_pending:
+        return CheckInRefused(
+            "Not valid: its order is being refunded.", code="ticket_not_valid", ticket=ticket
+        )
     return None

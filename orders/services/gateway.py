@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from orders.models import Order, Payment
 from orders.payments import ProviderResult, get_provider
+from tickets.services import tickets_release_refund_hold
 from tixxety.exceptions import Conflict
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,17 @@ GIVEN_UP = "No answer from the payment provider in time."
 
 
 def payment_in_flight(order: Order) -> bool:
-    """Whether the locked ``order`` has a payment pending; any past ``PENDING_TIMEOUT`` is given up."""
+    """Whether the locked ``order`` has a payment pending; any past ``PENDING_TIMEOUT`` is given up.
+
+    Giving up a refund opens the door again to the tickets it held: an
+    order has one payment pending at most, so every hold was that refund's.
+    """
     pending = Payment.objects.filter(order=order, status=Payment.Status.PENDING)
-    pending.filter(created_at__lte=timezone.now() - PENDING_TIMEOUT).update(
+    given_up = pending.filter(created_at__lte=timezone.now() - PENDING_TIMEOUT).update(
         status=Payment.Status.FAILED, failure_reason=GIVEN_UP
     )
+    if given_up:
+        tickets_release_refund_hold(order=order)
     return pending.exists()
 
 

@@ -17,6 +17,7 @@ from orders.payments import get_provider
 from orders.services import gateway, inventory, waitlist
 from orders.services.locks import order_locked
 from orders.signals import tickets_released
+from tickets.services import tickets_hold_for_refund, tickets_release_refund_hold
 from tixxety.exceptions import Conflict, DomainError, InvalidTransition, NotFound
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,13 @@ def order_refund(*, order_id: int, by: User) -> Order:
 
     A checked-in ticket was used: its owner cannot refund the order
     (Conflict ``ticket_checked_in``); staff can, and the void ticket keeps
-    its check-in.
+    its check-in. So that no ticket is checked in while the gateway refunds
+    it, the first step holds the order's valid tickets at the door
+    (``tickets_hold_for_refund``: a scan meanwhile is refused
+    ``ticket_not_valid``, "being refunded") before it looks for a check-in;
+    the hold's UPDATE and a scan's serialize on the ticket row, so the look
+    sees every check-in that beat the hold. A refused refund lifts the hold;
+    a refund given up lifts it when it is given up (``gateway``).
     """
     with transaction.atomic():
         order = order_locked(order_id, by=by)
@@ -113,17 +120,18 @@ def order_refund(*, order_id: int, by: User) -> Order:
             raise Conflict(
                 "The event has started: ask the organiser for a refund.", code="refund_window_closed"
             )
+        charge = order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED).first()
+        if charge is None:
+            raise DomainError("The order has no successful charge to refund.", code="no_charge")
+        gateway.check_no_payment_in_flight(order)
+        tickets_hold_for_refund(order=order)  # first, then look: a racing scan has committed by now
         checked_in = None if by.is_staff_member else order.tickets.exclude(checked_in_at=None).first()
-        if checked_in is not None:
+        if checked_in is not None:  # the error rolls the hold back
             when = timezone.localtime(checked_in.checked_in_at).strftime("%Y-%m-%d %H:%M")
             raise Conflict(
                 f"Ticket {checked_in.pk} was checked in at {when}; ask the organiser for a refund.",
                 code="ticket_checked_in",
             )
-        charge = order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED).first()
-        if charge is None:
-            raise DomainError("The order has no successful charge to refund.", code="no_charge")
-        gateway.check_no_payment_in_flight(order)
         refund = gateway.payment_start(order=order, kind=Payment.Kind.REFUND, provider=charge.provider, by=by)
 
     result = get_provider(charge.provider).refund(
@@ -135,6 +143,8 @@ def order_refund(*, order_id: int, by: User) -> Order:
         settled = gateway.payment_settle(refund, result)
         if settled and result.succeeded:
             _close(order, Order.Status.REFUNDED)
+        elif settled:  # refused; a refund given up had its hold lifted then, and may have a successor's now
+            tickets_release_refund_hold(order=order)
     # Raised after the commit, so that the answer stays in the log.
     if not settled:
         raise Conflict(

@@ -7,6 +7,7 @@ in flight.
 """
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,8 @@ from orders.services import order_cancel, order_expire, order_pay, order_refund,
 from orders.services.gateway import PENDING_TIMEOUT, payment_in_flight
 from orders.services.locks import order_locked
 from orders.tests.factories import on_sale_event
+from tickets.models import Ticket
+from tickets.services import CheckInRefused, ticket_check_in
 from tixxety.exceptions import DomainError
 
 pytestmark = [
@@ -38,6 +41,7 @@ class SlowProvider(TestProvider):
     def __init__(self):
         self.called = threading.Event()
         self.answer = threading.Event()
+        self.refuse_refunds = False
 
     def _wait(self):
         self.called.set()
@@ -49,6 +53,8 @@ class SlowProvider(TestProvider):
 
     def refund(self, **kwargs):
         self._wait()
+        if self.refuse_refunds:
+            return ProviderResult(False, failure_reason="The charge is too old to refund.")
         return super().refund(**kwargs)
 
 
@@ -247,8 +253,10 @@ def test_a_refund_given_up_and_answered_late_is_recorded_and_logged_for_staff(sa
     )
 
     # when the next look at the order gives the refund up, and then the gateway answers
+    assert set(order.tickets.values_list("refund_pending", flat=True)) == {True}
     with transaction.atomic():
         assert not payment_in_flight(order_locked(order.pk))
+    assert set(order.tickets.values_list("refund_pending", flat=True)) == {False}  # the door is open again
     slow.answer.set()
     refunder.join(10)
 
@@ -259,3 +267,140 @@ def test_a_refund_given_up_and_answered_late_is_recorded_and_logged_for_staff(sa
     assert "answered succeeded after it was given up" in caplog.text
     order.refresh_from_db()
     assert order.status == "paid" and _regular(sale).sold_count == 2
+
+
+# --- a refund racing a scan at the door ----------------------------------------------------
+
+
+def _paid_slowly(sale, slow, buyer, quantity=1):
+    """A paid order at the slow gateway (its charge let through at once); the gateway then waits again."""
+    order = _reserve(sale, buyer, quantity)
+    slow.answer.set()
+    order_pay(order_id=order.pk, by=buyer, provider="slow", token="tok_visa")
+    slow.answer.clear()
+    slow.called.clear()
+    return order
+
+
+def _refund_slowly(order, by, slow):
+    """Start refunding ``order`` in another thread and return once the gateway has been called."""
+    refunder, refunded = _in_thread(lambda: order_refund(order_id=order.pk, by=by))
+    assert slow.called.wait(10)
+    return refunder, refunded
+
+
+@pytest.mark.parametrize("refunder", ["owner", "staff"])
+def test_a_scan_while_the_refund_is_at_the_gateway_is_turned_away(sale, slow, refunder):
+    # given a paid order whose refund, by its owner or by staff, waits at the gateway
+    buyer, staff = UserFactory(), UserFactory(role="staff")
+    order = _paid_slowly(sale, slow, buyer)
+    ticket = order.tickets.get()
+    thread, refunded = _refund_slowly(order, buyer if refunder == "owner" else staff, slow)
+
+    # when the ticket is scanned at the door meanwhile, and then the gateway refunds
+    with pytest.raises(CheckInRefused) as scan:
+        ticket_check_in(secret=ticket.secret, by=staff)
+    slow.answer.set()
+    thread.join(10)
+
+    # then the door turned it away, and the refunded order has no checked-in ticket
+    assert scan.value.code == "ticket_not_valid" and "being refunded" in scan.value.detail
+    [result] = refunded
+    assert isinstance(result, Order) and result.status == "refunded"
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.checked_in_at, ticket.refund_pending) == ("void", None, False)
+    assert _regular(sale).sold_count == 0
+
+
+def test_a_refused_refund_opens_the_door_again(sale, slow):
+    # given a paid order whose refund waits at a gateway that will refuse it
+    buyer, staff = UserFactory(), UserFactory(role="staff")
+    order = _paid_slowly(sale, slow, buyer)
+    ticket = order.tickets.get()
+    slow.refuse_refunds = True
+    thread, refunded = _refund_slowly(order, buyer, slow)
+    with pytest.raises(CheckInRefused):
+        ticket_check_in(secret=ticket.secret, by=staff)
+
+    # when the gateway refuses
+    slow.answer.set()
+    thread.join(10)
+
+    # then the order stays paid and its ticket checks in as any valid one
+    [result] = refunded
+    assert isinstance(result, DomainError) and result.code == "refund_failed"
+    order.refresh_from_db()
+    assert order.status == "paid" and _regular(sale).sold_count == 1
+    assert ticket_check_in(secret=ticket.secret, by=staff).checked_in_at is not None
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_scan_that_commits_during_the_refunds_first_step_makes_the_owner_refund_refused(sale):
+    # given a paid order, and a scan of its ticket that has checked it in but not committed yet
+    buyer, staff = UserFactory(), UserFactory(role="staff")
+    order = _reserve(sale, buyer, 1)
+    order_pay(order_id=order.pk, by=buyer, provider="test", token="tok_visa")
+    ticket = order.tickets.get()
+    scanned, commit = threading.Event(), threading.Event()
+
+    def scan_then_wait():
+        with transaction.atomic():
+            admitted = ticket_check_in(secret=ticket.secret, by=staff)
+            scanned.set()
+            assert commit.wait(10), "the test never let the scan commit"
+        return admitted
+
+    scanner, scan = _in_thread(scan_then_wait)
+    assert scanned.wait(10)
+
+    # when the owner refunds meanwhile (the refund waits on the ticket row), and then the scan commits
+    refunder, refunded = _in_thread(lambda: order_refund(order_id=order.pk, by=buyer))
+    deadline = time.monotonic() + 10
+    while not _waiting_on_a_lock():
+        assert time.monotonic() < deadline, "the refund never waited for the scan"
+        time.sleep(0.01)
+    commit.set()
+    scanner.join(10)
+    refunder.join(10)
+
+    # then the ticket was checked in once, and the refund refused, naming it
+    [admitted], [result] = scan, refunded
+    assert admitted.pk == ticket.pk
+    assert isinstance(result, DomainError) and result.code == "ticket_checked_in"
+    assert f"Ticket {ticket.pk} was checked in" in result.detail
+    order.refresh_from_db()
+    ticket.refresh_from_db()
+    assert order.status == "paid" and not order.payments.filter(kind="refund").exists()
+    assert (ticket.status, ticket.checked_in_by, ticket.refund_pending) == ("valid", staff, False)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_scan_racing_an_owner_refund_ends_one_way(sale, race, attempt):
+    buyer, staff = UserFactory(), UserFactory(role="staff")
+    order = _reserve(sale, buyer, 1)
+    order_pay(order_id=order.pk, by=buyer, provider="test", token="tok_visa")
+    ticket = order.tickets.get()
+
+    scan, refund = race(
+        lambda: ticket_check_in(secret=ticket.secret, by=staff),
+        lambda: order_refund(order_id=order.pk, by=buyer),
+    )
+
+    order.refresh_from_db()
+    ticket.refresh_from_db()
+    if order.status == "refunded":  # the refund first: the door saw it held or void
+        assert isinstance(scan, CheckInRefused) and scan.code == "ticket_not_valid"
+        assert (ticket.status, ticket.checked_in_at) == ("void", None)
+    else:  # the scan first: the owner may not refund a used ticket
+        assert isinstance(scan, Ticket) and ticket.checked_in_at is not None
+        assert isinstance(refund, DomainError) and refund.code == "ticket_checked_in"
+        assert ticket.status == "valid"
+    assert not ticket.refund_pending
