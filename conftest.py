@@ -4,6 +4,7 @@ the race harness and the invariants check."""
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -216,6 +217,27 @@ def run_together(*jobs: Callable[[], object]) -> list:
 def race() -> Callable[..., list]:
     """``race(job, job, ...)``: see ``run_together``."""
     return run_together
+
+
+def wait_until_blocked_on_a_lock(timeout: float = 10) -> None:
+    """Return once a connection to the test database waits on a lock (PostgreSQL): a thread is queued."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, "nothing waited on a lock"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def until_blocked() -> Callable[..., None]:
+    """``until_blocked()``: see ``wait_until_blocked_on_a_lock``."""
+    return wait_until_blocked_on_a_lock
 
 
 def check_inventory_invariants() -> None:

@@ -9,7 +9,9 @@ and counts the instructions under Valgrind's callgrind, which it switches on
 for the measured bookings only. ``--endpoint ticket-request`` sends queue
 requests instead (``POST /api/events/{id}/ticket-requests``, one buyer each,
 behind ``--queued`` requests already waiting), ``--endpoint checkin`` scans
-valid tickets in as staff (``POST /api/tickets/checkin/{secret}?event=``):
+valid tickets in as staff (``POST /api/tickets/checkin/{secret}?event=``),
+``--endpoint checkin-refused`` scans tickets checked in already (the 409
+``already_checked_in`` of a second scan):
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tixxety_bench DRAMATIQ_BROKER_URL=stub:// \\
         PYTHONHASHSEED=0 ALLOWED_HOSTS=testserver
@@ -36,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 20
-ENDPOINTS = ("book", "ticket-request", "checkin")
+ENDPOINTS = ("book", "ticket-request", "checkin", "checkin-refused")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     count = WARM_UP + args.bookings
     if args.endpoint == "ticket-request":
         send, cleanup, what = prepare_ticket_requests(run, count, args.queued)
-    elif args.endpoint == "checkin":
-        send, cleanup, what = prepare_checkins(run, count)
+    elif args.endpoint in ("checkin", "checkin-refused"):
+        send, cleanup, what = prepare_checkins(run, count, refused=args.endpoint == "checkin-refused")
     else:
         send, cleanup, what = prepare_bookings(run, service=args.service)
     try:
@@ -187,8 +189,11 @@ def prepare_ticket_requests(run: str, count: int, queued: int):
     return send, cleanup, f"POST /api/events/{{id}}/ticket-requests ({queued} queued ahead)"
 
 
-def prepare_checkins(run: str, count: int):
-    """``count`` valid tickets in one paid order (as bench/checkin.py makes them) and a staff user."""
+def prepare_checkins(run: str, count: int, *, refused: bool):
+    """``count`` valid tickets in one paid order (as bench/checkin.py makes them) and a staff user.
+
+    ``refused``: the tickets are checked in already, by that staff user, so every scan is a 409.
+    """
     from django.utils import timezone
 
     from accounts.models import User
@@ -216,13 +221,16 @@ def prepare_checkins(run: str, count: int):
     )
     ticket_type.sold_count = count
     ticket_type.save(update_fields=["sold_count"])
+    if refused:
+        Ticket.objects.filter(order=order).update(checked_in_at=timezone.now(), checked_in_by=staff)
     client = _client(staff)
     paths = iter([f"/api/tickets/checkin/{ticket.secret}?event={event.pk}" for ticket in tickets])
+    status, what = (409, " (checked in already)") if refused else (200, "")
 
     def send() -> None:
-        _expect(client.post(next(paths)), 200)
+        _expect(client.post(next(paths)), status)
 
-    return send, lambda: _delete_run(run, event), "POST /api/tickets/checkin/{secret}?event="
+    return send, lambda: _delete_run(run, event), "POST /api/tickets/checkin/{secret}?event=" + what
 
 
 def measure(send, count: int, what: str) -> None:

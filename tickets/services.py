@@ -178,76 +178,104 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
 
 def _check_in(*, secret: str, by: Model, event_id: int | None) -> Ticket:
     if connection.vendor == "postgresql":
-        ticket = _check_in_returning(secret=secret, by=by, event_id=event_id)
+        ticket, admitted = _check_in_in_one_statement(secret=secret, by=by, event_id=event_id)
     else:  # SQLite's RETURNING cannot name the tables of UPDATE ... FROM
-        ticket = _check_in_with_orm(secret=secret, by=by, event_id=event_id)
-    if ticket is not None:
+        ticket, admitted = _check_in_with_orm(secret=secret, by=by, event_id=event_id)
+    if admitted:
         return ticket
-    # Nothing matched: unknown, another event's, checked in already (by a racing scan), or not valid.
-    ticket = _ticket_by_secret(secret)
-    raise _refusal(ticket, event_id=event_id) or Conflict("The ticket changed; scan it again.")
+    if ticket is None:
+        raise NotFound("No ticket has this code.", code="ticket_not_found")
+    refusal = _refusal(ticket, event_id=event_id)
+    if refusal is None:
+        # The ticket was read as the statement began; a racing scan or refund changed it while
+        # the UPDATE waited for its row lock. The winner has committed: read what it left.
+        ticket = _ticket_by_secret(secret)
+        refusal = _refusal(ticket, event_id=event_id)
+    raise refusal or Conflict("The ticket changed; scan it again.")
 
 
-def _check_in_returning(*, secret: str, by: Model, event_id: int | None) -> Ticket | None:
-    """The one statement of an admitted scan: UPDATE a valid, unchecked ticket and RETURN what the door shows.
+def _check_in_in_one_statement(*, secret: str, by: Model, event_id: int | None) -> tuple[Ticket | None, bool]:
+    """Every scan's one statement: UPDATE a valid, unchecked ticket, and read what the door shows either way.
 
-    The joined order, event, ticket type and seat are read in the same
-    statement (not locked: only the ticket row is), and the SQL is fixed
-    text, so no query is compiled per scan; a scan that CPU bound servers
-    answer by the hundred cost twice a booking's instructions with the ORM's
-    SELECT and UPDATE. None when no row matched: the caller reads why.
+    Returns the ticket (None for an unknown secret) and whether this scan
+    checked it in. The UPDATE runs in a data-modifying CTE and the SELECT
+    reads the ticket with its order, event, ticket type, seat and first
+    scanner (not locked: only the ticket row is), so a refused scan, the
+    common answer when codes are scanned twice, costs no second query. The
+    SELECT sees the row as the statement began: for an admitted scan the
+    check-in is filled in here; a refused one may predate a racing scan that
+    won while the UPDATE waited (the caller reads the row again). The SQL is
+    fixed text, so no query is compiled per scan.
     """
     now = timezone.now()
-    scope = "AND o.event_id = %s" if event_id is not None else ""
+    scope = "AND EXISTS (SELECT 1 FROM {order} AS o WHERE o.id = t.order_id AND o.event_id = %s)"
+    if event_id is None:
+        scope = ""
     sql = _CHECK_IN_SQL.format(
         ticket=fast_insert.quoted_table(Ticket),
         order=_table(Ticket, "order"),
         ticket_type=_table(Ticket, "ticket_type"),
         event=_table(TicketType, "event"),
         seat=_table(Ticket, "seat"),
-        scope=scope,
+        user=_table(Ticket, "checked_in_by"),
+        scope=scope.format(order=_table(Ticket, "order")),
     )
-    params = [now, by.pk, secret, Ticket.Status.VALID.value] + ([event_id] if event_id is not None else [])
+    scoped = [event_id] if event_id is not None else []
+    params = [now, by.pk, secret, Ticket.Status.VALID.value, *scoped, secret]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        return None
-    pk, order_id, code, event_pk, title, starts_at, type_pk, type_name, seat_id, seat_label, holder = row
+        return None, False
+    (
+        pk, status, checked_in_at, checked_in_by_id, checked_in_by_name, refund_pending, order_id, code,
+        event_pk, title, starts_at, type_pk, type_name, seat_id, seat_label, holder, admitted,
+    ) = row  # fmt: skip
     event = Event(pk=event_pk, title=title, starts_at=starts_at)
     ticket = Ticket(
-        pk=pk, holder_name=holder, secret=secret, status=Ticket.Status.VALID, checked_in_at=now,
+        pk=pk, holder_name=holder, secret=secret, status=status, refund_pending=refund_pending,
+        checked_in_at=now if admitted else checked_in_at,
         order=_related(Ticket, "order")(pk=order_id, code=code, event=event),
         ticket_type=TicketType(pk=type_pk, name=type_name, event=event),
         seat=Seat(pk=seat_id, label=seat_label) if seat_id is not None else None,
     )  # fmt: skip
-    ticket.checked_in_by = by
+    if admitted:
+        ticket.checked_in_by = by
+    elif checked_in_by_id is not None:
+        ticket.checked_in_by = _related(Ticket, "checked_in_by")(pk=checked_in_by_id, name=checked_in_by_name)
+    else:
+        ticket.checked_in_by = None
     ticket._state.adding = False
-    return ticket
+    return ticket, admitted
 
 
-def _check_in_with_orm(*, secret: str, by: Model, event_id: int | None) -> Ticket | None:
+def _check_in_with_orm(*, secret: str, by: Model, event_id: int | None) -> tuple[Ticket | None, bool]:
     """The zero-setup database's check-in: read the ticket, then the same conditional UPDATE."""
     ticket = ticket_at_door(secret=secret)
     if ticket is None or (event_id is not None and ticket.order.event_id != event_id):
-        return None
+        return ticket, False
     now = timezone.now()
     updated = Ticket.objects.filter(
         pk=ticket.pk, status=Ticket.Status.VALID, checked_in_at__isnull=True, refund_pending=False
     ).update(checked_in_at=now, checked_in_by=by)
     if not updated:
-        return None
+        return ticket, False
     ticket.checked_in_at, ticket.checked_in_by = now, by
-    return ticket
+    return ticket, True
 
 
 _CHECK_IN_SQL = (
+    "WITH admitted AS ("
     "UPDATE {ticket} AS t SET checked_in_at = %s, checked_in_by_id = %s "
-    "FROM {order} AS o, {event} AS e, {ticket_type} AS tt "
     "WHERE t.secret = %s AND t.status = %s AND t.checked_in_at IS NULL AND NOT t.refund_pending {scope} "
-    "AND o.id = t.order_id AND e.id = o.event_id AND tt.id = t.ticket_type_id "
-    "RETURNING t.id, o.id, o.code, e.id, e.title, e.starts_at, tt.id, tt.name, t.seat_id, "
-    "(SELECT s.label FROM {seat} AS s WHERE s.id = t.seat_id), t.holder_name"
+    "RETURNING t.id) "
+    "SELECT t.id, t.status, t.checked_in_at, t.checked_in_by_id, u.name, t.refund_pending, o.id, o.code, "
+    "e.id, e.title, e.starts_at, tt.id, tt.name, t.seat_id, s.label, t.holder_name, "
+    "EXISTS (SELECT 1 FROM admitted) "
+    "FROM {ticket} AS t JOIN {order} AS o ON o.id = t.order_id JOIN {event} AS e ON e.id = o.event_id "
+    "JOIN {ticket_type} AS tt ON tt.id = t.ticket_type_id LEFT JOIN {seat} AS s ON s.id = t.seat_id "
+    "LEFT JOIN {user} AS u ON u.id = t.checked_in_by_id "
+    "WHERE t.secret = %s"
 )
 
 

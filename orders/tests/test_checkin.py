@@ -3,8 +3,10 @@
 The tickets come from real orders, so these tests live here (tickets may not import orders).
 """
 
+import threading
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import UserFactory
 from events.tests.factories import seated_event
@@ -12,7 +14,7 @@ from orders.models import Order
 from orders.services import order_cancel, order_pay, order_refund, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
-from tickets.serializers import CheckInResultSerializer
+from tickets.serializers import CheckInRefusedSerializer, CheckInResultSerializer
 from tickets.services import CheckInRefused, ticket_check_in, ticket_verify
 from tixxety.exceptions import NotFound
 
@@ -143,6 +145,50 @@ def test_ten_concurrent_api_scans_give_exactly_one_200(race, client_for, custome
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_checked_in"}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_queued_behind_a_winning_scan_names_the_winner(customer, until_blocked, invariants):
+    """The scan's one statement read the ticket before the winner committed: it must read it again."""
+    event, types = on_sale_event(Regular=10)
+    (ticket,) = paid_tickets(customer, event, types["Regular"])
+    first, second = UserFactory(role="staff", name="Ann First"), UserFactory(role="staff")
+    scanned, commit = threading.Event(), threading.Event()
+
+    def first_scan():
+        try:
+            with transaction.atomic():
+                ticket_check_in(secret=ticket.secret, by=first)
+                scanned.set()
+                assert commit.wait(10)
+        finally:
+            connection.close()
+
+    winner = threading.Thread(target=first_scan)
+    winner.start()
+    assert scanned.wait(10)
+    outcome = []
+
+    def second_scan():
+        try:
+            ticket_check_in(secret=ticket.secret, by=second, event_id=event.pk)
+        except CheckInRefused as refused:
+            outcome.append(refused)
+        finally:
+            connection.close()
+
+    loser = threading.Thread(target=second_scan)
+    loser.start()
+    until_blocked()
+    commit.set()
+    winner.join(10)
+    loser.join(10)
+
+    [refused] = outcome
+    assert refused.code == "already_checked_in" and "by Ann First" in refused.detail
+    assert refused.ticket.checked_in_by.pk == first.pk
+    assert Ticket.objects.get(pk=ticket.pk).checked_in_by == first
+
+
 # --- API -----------------------------------------------------------------------
 
 
@@ -188,6 +234,45 @@ def test_api_check_in_answer_equals_the_serializers(seated, customer, staff_api,
     ).data
     assert response.json() == expected
     assert (response.json()["ticket"]["seat"] is not None) is seated
+
+
+@pytest.mark.parametrize("refusal", ["already_checked_in", "void", "reserved", "wrong_event", "seated_twice"])
+def test_api_refusal_body_equals_the_serializers(refusal, customer, staff_api, staff, invariants):
+    """A refused scan's body is built without the serializer too: the error shape plus the ticket."""
+    event, types = on_sale_event(Regular=10)
+    scope = event
+    if refusal == "seated_twice":
+        event, _ = seated_event(rows=1, seats_per_row=2)
+        scope = event
+        order = order_reserve(user=customer, event_id=event.pk, seat_ids=[event.seats.first().pk])
+        order_pay(order_id=order.pk, by=customer, provider="test", token="tok_visa")
+        ticket = Ticket.objects.get(order=order)
+        ticket_check_in(secret=ticket.secret, by=staff)
+    elif refusal == "reserved":
+        ticket = order_reserve(
+            user=customer, event_id=event.pk, items=[(types["Regular"].pk, 1)]
+        ).tickets.get()
+    else:
+        (ticket,) = paid_tickets(customer, event, types["Regular"])
+        if refusal == "already_checked_in":
+            ticket_check_in(secret=ticket.secret, by=staff)
+        elif refusal == "void":
+            order_refund(order_id=ticket.order_id, by=customer)
+        else:
+            scope, _ = on_sale_event(Regular=1)
+
+    response = staff_api.post(checkin_url(ticket, scope))
+
+    assert response.status_code == 409
+    stored = Ticket.objects.select_related("order__event", "ticket_type", "seat", "checked_in_by").get(
+        pk=ticket.pk
+    )
+    refused = ticket_verify(secret=ticket.secret, event_id=scope.pk)[1]
+    expected = CheckInRefusedSerializer(
+        {"detail": refused.detail, "code": refused.code, "ticket": stored}
+    ).data
+    assert response.json() == expected
+    assert set(expected) == {"detail", "code", "ticket"}
 
 
 def test_api_second_scan_is_409_with_the_first_time_and_who(door, staff_api, staff, client_for):
