@@ -13,16 +13,21 @@ valid tickets in as staff (``POST /api/tickets/checkin/{secret}?event=``),
 ``--endpoint checkin-refused`` scans tickets checked in already (the 409
 ``already_checked_in`` of a second scan):
 
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tixxety_bench DRAMATIQ_BROKER_URL=stub:// \\
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tixxety_bench REDIS_URL=redis://127.0.0.1:6379/5 \\
+        DRAMATIQ_BROKER_URL=stub:// DEBUG=0 SECRET_KEY=<long random> SECURE_SSL_REDIRECT=0 \\
         PYTHONHASHSEED=0 ALLOWED_HOSTS=testserver
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/dev/null \\
         .venv/bin/python bench/booking_cost.py --bookings 50
 
-It prints the instructions per request (two runs agree within about 0.5 %)
+Measure with the settings production runs: ``DEBUG=0`` (with ``DEBUG`` on a
+booking costs about 0.5 M instructions more) and ``REDIS_URL`` (without it
+the user cache and the rate-limit counts are local memory, about 1 M fewer
+than production's Redis round trips). It prints the instructions per request
+(two runs agree within about 0.5 %)
 and the CPU time the PostgreSQL backend serving this process spent on them
 (its ``/proc`` counters: 10 ms ticks, so measure a few hundred requests).
 Without Valgrind it prints the Python process's CPU time per request
-instead, which is noisier. The stub broker keeps Redis out of the count;
+instead, which is noisier. The stub broker keeps the message queue out of the count;
 the run's events, orders, requests and users are deleted at the end.
 """
 

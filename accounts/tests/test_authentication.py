@@ -1,13 +1,20 @@
 """API authentication reads users from the cache, and every change to a user reaches it at once."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.backends import TokenBackend
 
+from accounts import authentication
 from accounts.authentication import cached_user, user_cache_key
 from accounts.models import User
 from accounts.services import user_update, user_update_profile
+from accounts.tests.factories import UserFactory
+from accounts.tokens import AccessToken
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +108,53 @@ def test_an_unreachable_cache_falls_back_to_the_database(customer_api, customer,
     assert response.json()["email"] == customer.email
     [warning] = [r for r in caplog.records if "User cache unavailable" in r.getMessage()]
     assert warning.levelname == "WARNING" and warning.exc_info is None
+
+
+def test_a_token_is_decoded_once_per_process(client_for, customer, monkeypatch):
+    decoded = []
+    decode = TokenBackend.decode
+
+    def counting_decode(self, *args, **kwargs):
+        decoded.append(1)
+        return decode(self, *args, **kwargs)
+
+    monkeypatch.setattr(TokenBackend, "decode", counting_decode)
+    client = client_for(customer)
+
+    assert [client.get(ME).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(decoded) == 1
+
+
+def test_a_remembered_token_is_refused_once_it_expires(api_client, customer):
+    token = AccessToken.for_user(customer)
+    token.set_exp(lifetime=timedelta(seconds=2))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get(ME).status_code == 200
+
+    time.sleep(max(token["exp"] - time.time(), 0) + 0.05)
+
+    response = api_client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_remembered_token_does_not_vouch_for_a_tampered_copy(api_client, customer):
+    token = str(AccessToken.for_user(customer))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get(ME).status_code == 200
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tampered}")
+
+    response = api_client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_the_verified_tokens_stay_within_their_bound(client_for, monkeypatch):
+    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_MAX", 2)
+    clients = [client_for(UserFactory()) for _ in range(5)]
+
+    assert [client.get(ME).status_code for client in clients * 2] == [200] * 10
+    assert len(authentication._verified_tokens) <= 2

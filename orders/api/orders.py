@@ -17,6 +17,7 @@ from orders.serializers import (
     OrderSerializer,
     PaymentSerializer,
     PaySerializer,
+    order_representation,
 )
 from tixxety.api.permissions import IsStaffRole
 from tixxety.api.schema import error_response
@@ -39,7 +40,7 @@ class BookView(APIView):
     def post(self, request, event_id):
         reservation = BookSerializer.reservation_from(request.data)
         order = services.order_reserve(user=request.user, event_id=int(event_id), **reservation)
-        data = OrderSerializer(order, context={"request": request}).data
+        data = order_representation(order, viewer_id=request.user.pk)  # OrderSerializer's, built directly
         return Response(data, status=status.HTTP_201_CREATED)
 
 

@@ -133,3 +133,18 @@ def test_reading_a_booking_body_directly_agrees_with_the_fields(body):
         actual = "invalid"
 
     assert actual == expected
+
+
+def test_the_booking_answer_is_the_order_serializers(customer_api, customer):
+    _, types = on_sale_event(Regular=10)
+    path, body = (
+        f"/api/events/{types['Regular'].event_id}/book",
+        {"ticket_type": types["Regular"].pk, "quantity": 2},
+    )
+
+    response = customer_api.post(path, body)
+
+    assert response.status_code == 201
+    order = selectors.order_get(user=customer, order_id=response.json()["id"])
+    assert response.content == rendered(OrderSerializer(order, context=viewed_by(customer)).data)
+    assert_same_as_generic(order, customer)
