@@ -31,9 +31,9 @@ def count_reservation(sender, order, **kwargs) -> None:
         business_metrics.WAITLIST_PROMOTIONS.inc()
 
 
-def count_queue_reservations(sender, orders, **kwargs) -> None:
+def count_queue_reservations(sender, order_ids, **kwargs) -> None:
     """Receiver for ``orders_reserved``: the orders one queue batch reserved."""
-    business_metrics.RESERVATIONS.labels(source=Order.Source.QUEUE).inc(len(orders))
+    business_metrics.RESERVATIONS.labels(source=Order.Source.QUEUE).inc(len(order_ids))
 
 
 def count_payment(sender, order, **kwargs) -> None:

@@ -15,7 +15,8 @@ service left it), except ``orders_reserved``:
     checkout, queue or waitlist order); also ``ticket_type_ids``.
 ``orders_reserved``
     a batch of new reserved orders, from the priority queue
-    (``orders.services.queue``): ``orders`` (a list, not ``order``) and
+    (``orders.services.queue``): ``order_ids`` (a list of ids, not
+    ``order``: the batch builds no Order instances) and
     ``ticket_type_ids``. One notification per batch of thousands.
 ``order_paid``
     a reserved order became paid, from ``order_pay``.

@@ -3,8 +3,8 @@
 ``orders`` calls these inside the transaction that changes the order (the
 order row is locked, or was just inserted), so a ticket never changes state
 apart from its order: each refuses to run outside a transaction
-(RuntimeError). They take the order as an instance and never import
-``orders`` (tickets sit to its left).
+(RuntimeError). They take the order as an instance (the queue's batches:
+order ids) and never import ``orders`` (tickets sit to its left).
 
 Check-in is the one change that does not come from the order: staff scan a
 secret at the door (``ticket_check_in``), and a single conditional UPDATE
@@ -19,7 +19,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from events.models import Event, Seat, TicketType
-from tickets.models import Ticket
+from tickets.models import Ticket, new_secrets
 from tickets.selectors import ticket_at_door
 from tixxety import fast_insert
 from tixxety.business_metrics import CHECKINS
@@ -74,21 +74,32 @@ def tickets_issue(
         raise SeatTaken(f"Seats {', '.join(labels)} are already taken") from None
 
 
-def tickets_issue_many(*, orders: Sequence[tuple[Model, Mapping[int, int], str]]) -> list[Ticket]:
+def tickets_issue_many(*, orders: Sequence[tuple[int, Mapping[int, int], str]]) -> int:
     """Insert the reserved, unseated tickets of many new orders at once: the priority queue's batches.
 
-    ``orders`` holds (order, quantities per ticket type id, holder name).
-    Many rows per INSERT, as ``tickets_issue`` does for one order.
+    ``orders`` holds (order id, quantities per ticket type id, holder name).
+    One INSERT for the whole batch, of columns built directly (no model
+    instance per ticket); returns how many tickets went in.
     """
     _require_transaction()
-    return fast_insert.insert(
-        [
-            Ticket(order=order, ticket_type_id=pk, holder_name=holder_name)
-            for order, quantities, holder_name in orders
-            for pk, quantity in sorted(quantities.items())
-            for _ in range(quantity)
-        ]
+    order_ids, ticket_type_ids, holder_names = [], [], []
+    for order_id, quantities, holder_name in orders:
+        for pk, quantity in sorted(quantities.items()):
+            order_ids += [order_id] * quantity
+            ticket_type_ids += [pk] * quantity
+            holder_names += [holder_name] * quantity
+    fast_insert.insert_columns(
+        Ticket,
+        {
+            "order_id": order_ids,
+            "ticket_type_id": ticket_type_ids,
+            "holder_name": holder_names,
+            "secret": new_secrets(len(order_ids)),
+            "status": Ticket.Status.RESERVED.value,
+            "created_at": timezone.now(),
+        },
     )
+    return len(order_ids)
 
 
 def tickets_validate(*, order: Model) -> int:

@@ -1,13 +1,16 @@
 """The priority purchase queue (DESIGN.md flow 6): intake, positions, allocation, triggers."""
 
+import re
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from events.models import Event, Seat
 from events.tests.factories import EventFactory, TicketTypeFactory
-from orders.models import Order, TicketRequest
+from orders.models import CODE_ALPHABET, Order, TicketRequest
 from orders.services.queue import (
     Decided,
     ticket_request_create,
@@ -275,6 +278,58 @@ def test_allocation_serves_vip_first_then_arrival_all_or_nothing():
     for ticket_type in types.values():
         ticket_type.refresh_from_db()
     assert (types["VIP"].reserved_count, types["Regular"].reserved_count) == (2, 3)
+
+
+def test_allocation_writes_the_orders_as_a_reservation_would():
+    event, types = queue_event(VIP=(5, 10), Regular=(5, 0))
+    user = UserFactory(name="Queue Holder")
+    request = _enqueue(user, types["Regular"], 2, also=[(types["VIP"].pk, 1)])
+
+    ticket_requests_process(event_id=event.pk)
+
+    request.refresh_from_db()
+    order = request.order
+    assert (order.status, order.source, order.user, order.event) == ("reserved", "queue", user, event)
+    assert (
+        order.code.startswith("TX-") and len(order.code) == 11 and set(order.code[3:]) <= set(CODE_ALPHABET)
+    )
+    assert order.total == types["Regular"].price * 2 + types["VIP"].price
+    assert order.expires_at > order.created_at <= order.updated_at
+    assert sorted(order.lines.values_list("ticket_type_id", "quantity", "unit_price")) == sorted(
+        [(types["Regular"].pk, 2, types["Regular"].price), (types["VIP"].pk, 1, types["VIP"].price)]
+    )
+    tickets = list(order.tickets.all())
+    assert [(t.status, t.holder_name, t.seat) for t in tickets] == [("reserved", "Queue Holder", None)] * 3
+    assert len({t.secret for t in tickets}) == 3 and all(len(t.secret) == 32 for t in tickets)
+
+
+@pytest.mark.postgres
+def test_a_batch_statements_do_not_grow_with_the_batch():
+    """The SQL text of a batch is the same for 3 and 30 requests: psycopg converts it once.
+
+    A VALUES list or CASE of a row per request made psycopg re-parse
+    thousands of placeholders on every batch (more than half the batch's time).
+    """
+    event, types = queue_event(Regular=(100, 0))
+    users = User.objects.bulk_create([User(email=f"g{i}@example.com", name=f"G {i}") for i in range(33)])
+
+    def statements(count: int) -> list[str]:
+        for user in users[:count]:
+            _enqueue(user, types["Regular"])
+        captured = []
+        with connection.execute_wrapper(
+            lambda execute, sql, *args: captured.append(sql) or execute(sql, *args)
+        ):
+            assert ticket_requests_process(event_id=event.pk, batch=count) == Decided(fulfilled=count)
+        del users[:count]
+        # Savepoint names and the batch's LIMIT (which Django writes into the text) aside.
+        return [
+            re.sub(r"LIMIT \d+", "LIMIT n", sql)
+            for sql in captured
+            if not sql.startswith(("SAVEPOINT", "RELEASE"))
+        ]
+
+    assert statements(3) == statements(30)
 
 
 def test_deactivated_event_rejects_its_queue():
