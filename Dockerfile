@@ -21,5 +21,5 @@ RUN DEBUG=1 python manage.py collectstatic --noinput
 
 USER tixxety
 EXPOSE 8000
-# deploy/gunicorn.conf.py: port $PORT (8000), $WEB_CONCURRENCY workers (2), Prometheus' multiprocess bookkeeping.
-CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "tixxety.wsgi:application"]
+# deploy/serve.py: granian, port $PORT (8000), $WEB_CONCURRENCY workers (2), Prometheus' multiprocess bookkeeping.
+CMD ["python", "deploy/serve.py"]

@@ -9,7 +9,7 @@ same database with 1,000 events (``manage.py seed_demo --scale 1000``):
         ALLOWED_HOSTS=127.0.0.1,localhost
     .venv/bin/python manage.py migrate
     .venv/bin/python manage.py seed_demo --scale 1000 --force-in-production
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:8000 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 8000 &
     PEER_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tixxety_bench bench/peer/run.sh 8001 &
     flock /tmp/tixxety-bench.lock .venv/bin/python bench/catalogue.py \\
         --tixxety http://127.0.0.1:8000 --peer http://127.0.0.1:8001

@@ -8,7 +8,7 @@ environment, on a database of its own:
         REDIS_URL=redis://127.0.0.1:6379/14 DEBUG=0 SECRET_KEY=... SECURE_SSL_REDIRECT=0 \
         ALLOWED_HOSTS=127.0.0.1,localhost
     .venv/bin/python manage.py migrate
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:9400 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 9400 &
     .venv/bin/python bench/checkin.py --setup --tickets 5000
     .venv/bin/python bench/checkin.py --url http://127.0.0.1:9400 --concurrency 32
     .venv/bin/python bench/checkin.py --url http://127.0.0.1:9400 --concurrency 32 --duplicates 4

@@ -1,7 +1,7 @@
 """Fault drills: the production processes, and what an unlucky operator does to them.
 
-The script starts its own production layout on this machine (gunicorn with
-2 sync workers, a Dramatiq worker, the scheduler) against a database it
+The script starts its own production layout on this machine (deploy/serve.py,
+granian with 2 workers, a Dramatiq worker, the scheduler) against a database it
 creates and a Redis database it empties, then runs five drills, each bounded
 in time and ending with ``manage.py check_inventory`` and a check for partial
 orders (an order without its lines or tickets, a total that differs from its
@@ -16,7 +16,7 @@ lines, an oversold ticket type):
    every order must expire;
 4. database connections terminated (``pg_terminate_backend``) during 200
    concurrent bookings: only 201, 409 and 503 answers, no partial order;
-5. one gunicorn worker killed with ``kill -9`` during bookings (a failed
+5. one web worker killed with ``kill -9`` during bookings (a failed
    request is retried once with its Idempotency-Key): no partial order, no
    buyer with two orders.
 
@@ -29,7 +29,7 @@ first drill); it runs for about five minutes:
 
 Use a database and a Redis database of their own: the database is dropped
 and created again (its name must contain "drill"), the Redis database is
-flushed. ``--port`` is gunicorn's; the broker-less web process and its Redis
+flushed. ``--port`` is the web server's; the broker-less web process and its Redis
 use the next two ports. Every process it started is stopped at the end.
 """
 
@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--port", type=int, default=8100, help="gunicorn's port; the next two are used too")
+    parser.add_argument("--port", type=int, default=8100, help="the web server's port; the next two too")
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/tixxety_drills", help="dropped first"
     )
@@ -158,13 +158,13 @@ class Stack:
             name,
             [
                 PYTHON,
-                "-m",
-                "gunicorn",
-                "tixxety.wsgi:application",
+                str(ROOT / "deploy" / "serve.py"),
                 "--workers",
                 "2",
-                "--bind",
-                f"127.0.0.1:{port}",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
             ],
             env,
         )
@@ -192,7 +192,7 @@ class Stack:
         )
 
     def kill(self, name: str, sig: int = signal.SIGTERM) -> None:
-        """Signal the whole process group (gunicorn's and rundramatiq's children too), then reap it."""
+        """Signal the whole process group (the web server's and rundramatiq's children too), then reap it."""
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
@@ -558,18 +558,18 @@ def drill_database_terminated(stack: Stack, line: Line) -> None:
     check_orders_match_answers(line, event, finals)
 
 
-@guarded("gunicorn worker killed during bookings")
-def drill_gunicorn_worker_killed(stack: Stack, line: Line) -> None:
+@guarded("web worker killed during bookings")
+def drill_web_worker_killed(stack: Stack, line: Line) -> None:
     buyers = 300
-    event, ticket_type, _, tokens = new_sale("gunicorn", capacity=buyers, buyers=buyers)
+    event, ticket_type, _, tokens = new_sale("web-worker", capacity=buyers, buyers=buyers)
     finished = Counter()
     lock = threading.Lock()
 
     def buyer(n: int) -> tuple[str, ...]:
-        outcome = [answer(stack.port, event, ticket_type, tokens[n], key=f"gunicorn-{n}", timeout=20)]
+        outcome = [answer(stack.port, event, ticket_type, tokens[n], key=f"web-{n}", timeout=20)]
         if failed(outcome[0]):  # retried once, with the same key
             time.sleep(0.5)
-            outcome.append(answer(stack.port, event, ticket_type, tokens[n], key=f"gunicorn-{n}", timeout=20))
+            outcome.append(answer(stack.port, event, ticket_type, tokens[n], key=f"web-{n}", timeout=20))
         with lock:
             finished["buyers"] += 1
         return tuple(outcome)
@@ -578,7 +578,7 @@ def drill_gunicorn_worker_killed(stack: Stack, line: Line) -> None:
     with ThreadPoolExecutor(max_workers=16) as pool:
         futures = [pool.submit(buyer, n) for n in range(buyers)]
         wait_for(lambda: finished["buyers"] >= buyers // 3, timeout=60, what="a third of the bookings")
-        victim = gunicorn_workers(master)[0]
+        victim = web_workers(master)[0]
         os.kill(victim, signal.SIGKILL)
         outcomes = [future.result() for future in futures]
     retried = [outcome for outcome in outcomes if len(outcome) > 1]
@@ -587,8 +587,8 @@ def drill_gunicorn_worker_killed(stack: Stack, line: Line) -> None:
         f"{len(retried)} retried with their key: {tally(' -> '.join(o) for o in retried) or 'none'}",
     ]
     check_orders_match_answers(line, event, [outcome[-1] for outcome in outcomes])
-    if len(gunicorn_workers(master)) != 2:
-        line.problems.append("gunicorn did not replace the killed worker")
+    if len(web_workers(master)) != 2:
+        line.problems.append("the web server did not replace the killed worker")
 
 
 def stop_redis(port: int) -> None:
@@ -596,7 +596,7 @@ def stop_redis(port: int) -> None:
     subprocess.run([redis_cli, "-p", str(port), "shutdown", "nosave"], capture_output=True)  # noqa: S603
 
 
-def gunicorn_workers(master: int) -> list[int]:
+def web_workers(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
 
@@ -606,7 +606,7 @@ DRILLS = [
     drill_scheduler_lock,
     drill_worker_killed,
     drill_database_terminated,
-    drill_gunicorn_worker_killed,
+    drill_web_worker_killed,
 ]
 
 

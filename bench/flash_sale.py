@@ -8,7 +8,7 @@ PostgreSQL, from the project root:
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tixxety_bench REDIS_URL=redis://127.0.0.1:6379/5 \
         DEBUG=0 SECRET_KEY=... SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=127.0.0.1,localhost
     .venv/bin/python manage.py migrate
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:8000 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 8000 &
     .venv/bin/python bench/flash_sale.py --setup --buyers 6000 --capacity 5000
     .venv/bin/python bench/flash_sale.py --concurrency 32 --ceiling
     .venv/bin/python bench/flash_sale.py --cleanup

@@ -10,7 +10,7 @@ run it with the server's environment, on a database of its own:
     .venv/bin/python manage.py migrate
     DEBUG=1 .venv/bin/python manage.py seed_demo --scale 1000
     .venv/bin/python manage.py collectstatic --noinput
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:9500 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 9500 &
     .venv/bin/python bench/pages.py --setup
     flock /tmp/tixxety-bench.lock .venv/bin/python bench/pages.py --url http://127.0.0.1:9500
 

@@ -4,7 +4,7 @@ Like ``flash_sale.py`` (whose setup and HTTP helpers it uses) it drives a
 running server and reads its database through Django, so run it with the
 server's environment:
 
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:9300 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 9300 &
     .venv/bin/python bench/queue_sale.py --url http://127.0.0.1:9300 --buyers 6000 --vip 1000 --regular 4000
 
 One run, on fresh data it creates (buyers, a direct-sale event of VIP +

@@ -5,7 +5,7 @@ reads and writes the same database through Django, so run it with the
 server's environment, on a bench database and Redis database of their own
 (README "Benchmarks" gives the whole sequence):
 
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:8160 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 8160 &
     flock /tmp/tixxety-bench.lock .venv/bin/python bench/run.py all --url http://127.0.0.1:8160
     .venv/bin/python bench/run.py flash32 --url http://127.0.0.1:8160     # one step
     .venv/bin/python bench/run.py --list

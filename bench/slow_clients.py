@@ -3,7 +3,7 @@
 A gunicorn sync worker serves one connection at a time, for as long as the
 client takes to send its request: two clients trickling a 100 kB body once
 made ``/healthz`` unanswerable. The production entry point is nginx
-(``deploy/nginx.conf``), which reads whole requests before gunicorn sees them.
+(``deploy/nginx.conf``), which reads whole requests before the web server sees them.
 
 The script opens ``--clients`` connections to ``--url`` that each announce a
 ``--body-bytes`` POST body and send it at one byte a second, and meanwhile
@@ -12,11 +12,11 @@ p50/p99/max latency and how many answered within 3 s, and exits 1 when any
 did not. Everything is bounded: probes give up after ``--probe-timeout`` s,
 and the slow clients hang up when the probing ends. Loopback only.
 
-Against gunicorn directly, then through nginx with the repository's config
+Against the web server directly, then through nginx with the repository's config
 (``--with-nginx`` starts nginx from ``deploy/nginx.conf``, listening on the
-``--url`` port and proxying to the given gunicorn address, and stops it after):
+``--url`` port and proxying to the given web server address, and stops it after):
 
-    .venv/bin/gunicorn tixxety.wsgi:application --workers 2 --bind 127.0.0.1:8801 &
+    .venv/bin/python deploy/serve.py --host 127.0.0.1 --port 8801 &
     .venv/bin/python bench/slow_clients.py --url http://127.0.0.1:8801
     .venv/bin/python bench/slow_clients.py --url http://127.0.0.1:8802 --with-nginx 127.0.0.1:8801
 

@@ -1,6 +1,6 @@
-"""/metrics under a real 2-worker gunicorn: one scrape sums both workers and a worker process's gauge.
+"""/metrics under the 2-worker production server: one scrape sums both workers and a worker process's gauge.
 
-gunicorn runs with deploy/gunicorn.conf.py and ``PROMETHEUS_MULTIPROC_DIR``,
+deploy/serve.py (granian) runs with ``PROMETHEUS_MULTIPROC_DIR``,
 as in production. Requests are sent in parallel until both workers have
 answered some; the per-process files show the split. Bookings through the
 API move the reservation counter and the latency histogram by exactly their
@@ -121,7 +121,7 @@ def per_process_healthz(directory) -> list[float]:
 def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path):
     directory = tmp_path / "metrics"
     directory.mkdir()
-    # Files with no values: a process of this host that is gone (gunicorn's start removes it)
+    # Files with no values: a process of this host that is gone (the server's start removes it)
     # and another host's (container's), whose process may still run (it stays).
     empty = struct.pack("i", 8) + bytes(4)
     ours = directory / f"counter_{process_id(999_999)}.db"
@@ -147,14 +147,13 @@ def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path)
         [*manage, "shell", "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     event_id, ticket_type_id, token = created.stdout.split()[-3:]
-    log = (tmp_path / "gunicorn.log").open("w")
-    gunicorn = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-         "--bind", f"127.0.0.1:{PORT}", "tixxety.wsgi:application"],
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "deploy/serve.py", "--host", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        assert wait_for(serves, timeout=30), (tmp_path / "gunicorn.log").read_text()
+        assert wait_for(serves, timeout=30), (tmp_path / "server.log").read_text()
         assert not ours.exists() and (directory / "counter_stale-1.db").exists()
         start = healthz_count(get("/metrics"))
         sent = 0
@@ -187,6 +186,6 @@ def test_one_scrape_counts_every_worker_and_the_worker_processes_gauge(tmp_path)
         assert sample(page, "tixxety_inventory_drift") == 3  # the corruption, seen from the web process
         assert sample(page, "tixxety_inventory_recount_timestamp_seconds") > 0
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
         log.close()
