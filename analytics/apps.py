@@ -22,8 +22,10 @@ class AnalyticsConfig(AppConfig):
             tickets_released,
             waitlist_changed,
         )
+        from tickets.signals import ticket_checked_in
 
-        # The catalogue's own changes too: the home page counts events, venues and cities.
+        # The catalogue's own changes too (the home page counts events, venues and cities),
+        # and check-ins (the summary's check-in rate, the dashboard's check-in progress).
         for signal in (
             order_reserved,
             orders_reserved,
@@ -32,6 +34,7 @@ class AnalyticsConfig(AppConfig):
             waitlist_changed,
             counters_repaired,
             catalogue_changed,
+            ticket_checked_in,
         ):
             signal.connect(bump_report_version, dispatch_uid=f"analytics.bump_report_version.{signal.name}")
         order_reserved.connect(count_reservation, dispatch_uid="analytics.count_reservation")

@@ -2,9 +2,10 @@
 
 Every cache key carries the current report version, read from the cache key
 ``analytics:report-version``. Whatever changes the numbers (a booking, a
-payment, a refund, an expiry, a cancellation: ``analytics.receivers``) bumps
-it after commit: one cheap write, and every cached report is stale at once,
-without finding or deleting keys. The old entries simply expire.
+payment, a refund, an expiry, a cancellation, a waitlist change, a check-in,
+a catalogue change: ``analytics.apps``) bumps it after commit: one cheap
+write, and every cached report is stale at once, without finding or deleting
+keys. The old entries simply expire.
 
 The cache only saves work: when it is unreachable a report is computed from
 the database, a warning is logged and the request goes on.

@@ -1,12 +1,13 @@
 """Keep analytics reports true to the orders: every change they count bumps one version.
 
 The reports cache their answers under keys that include the report version
-(``analytics.cache``); a booking, a payment, an expiry, a cancellation or a
-refund bumps it, so the next read recomputes instead of serving a number
-from before the change. The receivers run on commit (``orders.signals``) and
-do one cheap cache write. If the cache is unreachable the bump is lost,
-logged and counted by the sender, and a report may be up to its cache
-lifetime old.
+(``analytics.cache``); a booking, a payment, an expiry, a cancellation, a
+refund, a waitlist change, a check-in or a catalogue change bumps it, so the
+next read recomputes instead of serving a number from before the change. The
+receivers run on commit (``orders.signals``, ``tickets.signals``,
+``events.signals.catalogue_changed``) and do one cheap cache write. If the
+cache is unreachable the bump is lost, logged and counted by the sender,
+and a report may be up to its cache lifetime old.
 
 The same notifications move the business counters on /metrics
 (``tixxety.business_metrics``): a counter increment, no query.
@@ -20,7 +21,7 @@ from tixxety import business_metrics
 
 
 def bump_report_version(sender, **kwargs) -> None:
-    """Receiver for every orders notification (reserved, paid, released): reports are stale now."""
+    """Receiver for every notification of a change the reports count (``analytics.apps``): stale now."""
     cache.bump_report_version()
 
 

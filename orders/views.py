@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from events.views import booking_form, event_page_context
@@ -18,6 +17,7 @@ from orders.forms import CartQuantityForm, ConfirmForm, PayForm, WaitlistJoinFor
 from orders.models import Order, WaitlistEntry
 from orders.services import waitlist
 from orders.services.queue import ticket_request_create
+from tickets.models import Ticket
 from tixxety.pages import REFUSED, call_service
 from tixxety.ratelimits import rate_limit
 
@@ -164,13 +164,13 @@ def _render_order(request, order: Order, pay_form: PayForm | None = None):
     context = {
         "order": order,
         # Shown as expired from the moment the hold runs out; the expiry job may come a little later.
-        "hold_over": order.status == Order.Status.RESERVED and order.expires_at <= timezone.now(),
+        "hold_over": order.hold_is_over(),
         "pay_form": pay_form or PayForm(),
         # Ticket types come from the lines already read: no query per ticket.
         "valid_tickets": [
             (ticket, types[ticket.ticket_type_id])
             for ticket in order.tickets.all()
-            if ticket.status == "valid"
+            if ticket.status == Ticket.Status.VALID
         ],
     }
     return render(request, "orders/detail.html", context)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from events.models import Event, Seat, TicketType
 from tickets.models import Ticket, new_secrets
 from tickets.selectors import ticket_at_door
+from tickets.signals import ticket_checked_in
 from tixxety import fast_insert
 from tixxety.business_metrics import CHECKINS
 from tixxety.exceptions import Conflict, DomainError, NotFound, SeatTaken
@@ -176,7 +177,8 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
     or voids the ticket with an UPDATE of the same row, so a scan and a
     refund serialize on the row lock (``tickets_hold_for_refund``). No lock is held past the statement, and
     nothing to roll back: each outcome is counted in ``tixxety_checkins``
-    (by its code, never by ticket or person).
+    (by its code, never by ticket or person), and an admitted scan sends
+    ``tickets.signals.ticket_checked_in`` on commit.
     """
     try:
         ticket = _check_in(secret=secret, by=by, event_id=event_id)
@@ -184,6 +186,7 @@ def ticket_check_in(*, secret: str, by: Model, event_id: int | None = None) -> T
         CHECKINS.labels(outcome=refused.code).inc()
         raise
     CHECKINS.labels(outcome="admitted").inc()
+    ticket_checked_in.send_on_commit(sender=Ticket, ticket=ticket)
     return ticket
 
 

@@ -7,6 +7,8 @@ from django.core.cache import cache
 from analytics.cache import REPORT_VERSION_KEY, bump_report_version, report_version
 from analytics.tests.world import build_world
 from orders.services import order_pay, order_reserve
+from tickets.models import Ticket
+from tickets.services import ticket_check_in
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +85,23 @@ def test_a_bump_makes_the_next_summary_recompute(admin_api, world):
     assert (before["orders"]["paid"], after["orders"]["paid"]) == (3, 4)
     assert after["tickets"]["sold"] == before["tickets"]["sold"] + 2
     assert admin_api.get(SUMMARY).json()["cached"] is True
+
+
+def test_a_check_in_makes_the_next_summary_count_it(
+    admin_api, world, staff, django_capture_on_commit_callbacks
+):
+    # given a cached summary with 3 of the 7 valid tickets checked in
+    before = admin_api.get(SUMMARY).json()
+    ticket = Ticket.objects.filter(status=Ticket.Status.VALID, checked_in_at=None).first()
+
+    # when staff check one more in at the door
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_check_in(secret=ticket.secret, by=staff)
+
+    # then the next summary is computed afresh and counts it, without waiting for the cache to expire
+    after = admin_api.get(SUMMARY).json()
+    assert after["cached"] is False
+    assert (before["check_in"]["checked_in"], after["check_in"]["checked_in"]) == (3, 4)
 
 
 def test_a_bump_invalidates_every_report_and_the_homepage(admin_api, api_client, world):

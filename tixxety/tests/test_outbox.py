@@ -1,12 +1,11 @@
 """The outbox: written with the transaction, delivered once on commit or by the drain, never twice at once."""
 
-import threading
 from datetime import timedelta
 
 import dramatiq
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from dramatiq_crontab import scheduler
@@ -55,9 +54,12 @@ def test_a_message_is_delivered_once_through_a_real_worker(broker, worker, mailo
     message.refresh_from_db()
     assert message.sent_at is not None and message.attempts == 1 and message.last_error == ""
 
-    # Long after its claim lapsed, the drain runs and a duplicate delivery message arrives.
+    # Long after its claim lapsed, the drain runs, then a duplicate delivery message arrives: one
+    # after the other, as SQLite's shared-cache test database refuses a second writer at once
+    # ("database table is locked"); drains and deliveries race below, on PostgreSQL.
     OutboxMessage.objects.update(available_at=F("available_at") - LEASE)
     drain_outbox.send()
+    broker.join(drain_outbox.queue_name, fail_fast=True)
     deliver_outbox_message.send(message.pk)
     broker.join(deliver_outbox_message.queue_name, fail_fast=True)
     worker.join()
@@ -164,33 +166,9 @@ def test_purge_forgets_old_sent_messages_only():
 # --- concurrency on PostgreSQL -------------------------------------------------
 
 
-def _in_threads(*targets) -> list:
-    """Start ``targets`` together, each on its own connection; return their results."""
-    barrier = threading.Barrier(len(targets))
-    results = [None] * len(targets)
-    errors = []
-
-    def run(index, target):
-        try:
-            barrier.wait()
-            results[index] = target()
-        except Exception as error:  # reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_drain_skips_the_rows_another_drain_is_claiming(mailoutbox):
+def test_a_drain_skips_the_rows_another_drain_is_claiming(mailoutbox, race):
     messages = [outbox_send(note, n) for n in range(6)]
     _grace_passes()
     held = [m.pk for m in messages[:3]]
@@ -198,7 +176,7 @@ def test_a_drain_skips_the_rows_another_drain_is_claiming(mailoutbox):
     with transaction.atomic():
         # Another drain's claim in progress: its rows are locked.
         list(OutboxMessage.objects.select_for_update().filter(pk__in=held))
-        [ran] = _in_threads(outbox_drain)
+        [ran] = race(outbox_drain)
 
     assert ran == 3
     assert _subjects() == ["note 3", "note 4", "note 5"]
@@ -208,7 +186,7 @@ def test_a_drain_skips_the_rows_another_drain_is_claiming(mailoutbox):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_drains_and_deliveries_never_send_one_message_twice(mailoutbox):
+def test_concurrent_drains_and_deliveries_never_send_one_message_twice(mailoutbox, race):
     messages = [outbox_send(note, n) for n in range(60)]
     _grace_passes()
     ids = [m.pk for m in messages]
@@ -216,7 +194,7 @@ def test_concurrent_drains_and_deliveries_never_send_one_message_twice(mailoutbo
     def deliver_all():
         return sum(outbox_deliver(message_id=pk) for pk in reversed(ids))
 
-    results = _in_threads(lambda: outbox_drain(batch_size=5), lambda: outbox_drain(batch_size=5), deliver_all)
+    results = race(lambda: outbox_drain(batch_size=5), lambda: outbox_drain(batch_size=5), deliver_all)
 
     assert sum(results) == 60
     assert _subjects() == sorted(f"note {n}" for n in range(60))
