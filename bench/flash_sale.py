@@ -121,6 +121,7 @@ PGBENCH_VALUES = {
         "status": "'{ticket_reserved}'",
         "checked_in_at": "NULL",
         "checked_in_by_id": "NULL",
+        "refund_pending": "false",
         "created_at": "now()",
     },
 }
