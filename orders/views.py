@@ -57,6 +57,7 @@ def event_book(request, pk: int):
 
 @login_required
 @require_POST
+@rate_limit("booking")
 def event_queue_join(request, pk: int):
     """Join a queue-mode event's queue from its page's form; then follow the request's page."""
     form = booking_form(request, pk, request.POST)
@@ -223,6 +224,7 @@ def _flash_errors(request, form) -> bool:
 
 @login_required
 @require_POST
+@rate_limit("booking")
 def waitlist_join(request, pk: int):
     """Join the waitlist of a sold-out type: the event page's button names it, its field the quantity."""
     ticket_type = request.POST.get("ticket_type", "")

@@ -9,11 +9,13 @@ from orders import selectors
 from orders.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from orders.serializers import TicketRequestCreateSerializer, TicketRequestSerializer
 from orders.services.queue import ticket_request_create
+from tixxety.ratelimits import rate_limit
 
 
 class TicketRequestCreateView(APIView):
     """Join the event's queue: answered 202 at once, allocated in the background (VIP first)."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=TicketRequestCreateSerializer,
         responses={202: TicketRequestSerializer},

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from orders import selectors
 from orders.serializers import WaitlistEntrySerializer, WaitlistJoinSerializer
 from orders.services.waitlist import waitlist_join, waitlist_leave
+from tixxety.ratelimits import rate_limit
 
 
 def _entry_data(request, entry_id: int) -> dict:
@@ -22,6 +23,7 @@ def _entry_data(request, entry_id: int) -> dict:
 class EventWaitlistView(APIView):
     """Join the waitlist of an event's ticket type: only when the request does not fit what is on sale."""
 
+    @rate_limit("booking")
     @extend_schema(
         request=WaitlistJoinSerializer,
         responses={201: WaitlistEntrySerializer},

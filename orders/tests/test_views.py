@@ -5,8 +5,9 @@ from django.test import Client
 from django.utils.html import escape
 
 from accounts.tests.factories import UserFactory
-from events.tests.factories import catalogue, seated_event
-from orders.models import Order
+from events.models import Event
+from events.tests.factories import EventFactory, TicketTypeFactory, catalogue, seated_event
+from orders.models import Order, TicketRequest, WaitlistEntry
 from orders.services import order_pay, order_reserve
 from orders.tests.factories import on_sale_event
 from tickets.models import Ticket
@@ -247,3 +248,26 @@ def test_booking_pages_share_the_apis_booking_limit(client, buyer, client_for, r
     assert (api.status_code, page.status_code, refused.status_code) == (201, 302, 429)
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert Order.objects.filter(user=buyer).count() == 2
+
+
+def test_queue_and_waitlist_pages_count_against_the_booking_limit(client, buyer, rate_limits, invariants):
+    # given a limit of two a minute, spent by joining a queue and a waitlist from their pages
+    rate_limits(booking="2/m")
+    queued = EventFactory(sale_mode=Event.SaleMode.QUEUE)
+    queued_type = TicketTypeFactory(event=queued, capacity=10)
+    event, types = on_sale_event(Regular=1)
+    order_reserve(user=UserFactory(), event_id=event.pk, items=[(types["Regular"].pk, 1)])  # sold out
+    joined_queue = client.post(f"/events/{queued.pk}/queue/", {f"qty_{queued_type.pk}": 1})
+    join = {"ticket_type": types["Regular"].pk, f"waitlist_qty_{types['Regular'].pk}": 1}
+    joined_waitlist = client.post(f"/events/{event.pk}/waitlist/", join)
+
+    # when the buyer joins another event's queue from its page
+    other = EventFactory(sale_mode=Event.SaleMode.QUEUE)
+    other_type = TicketTypeFactory(event=other, capacity=10)
+    refused = client.post(f"/events/{other.pk}/queue/", {f"qty_{other_type.pk}": 1})
+
+    # then the page answers 429 and nothing more is queued
+    assert (joined_queue.status_code, joined_waitlist.status_code, refused.status_code) == (302, 302, 429)
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert TicketRequest.objects.filter(user=buyer).count() == 1
+    assert WaitlistEntry.objects.filter(user=buyer).count() == 1
