@@ -74,7 +74,8 @@ def insert_columns(
 
     ``columns`` maps field names to one value per row (a list; at least one
     column is one) or to one value for every row; values go to the database as given (ids, not
-    instances). Fields left out get NULL. On PostgreSQL this is one statement
+    instances). Fields left out get their column's database default (NULL
+    without one). On PostgreSQL this is one statement
     for any row count, one array parameter per listed column, unnested: its
     text does not grow with the rows, so psycopg converts it once, where a
     VALUES list of thousands of rows is re-parsed placeholder by placeholder
