@@ -8,11 +8,11 @@ from django.db.models import Q
 
 def new_secret() -> str:
     """192 random bits, URL-safe: the QR payload a door scanner reads."""
-    return secrets.token_urlsafe(24)
+    return new_secrets(1)[0]
 
 
 def new_secrets(count: int) -> list[str]:
-    """``count`` secrets as ``new_secret`` makes them, from one read of the system's randomness.
+    """``count`` secrets of 192 random bits each, from one read of the system's randomness.
 
     24 bytes are exactly 32 URL-safe base64 characters, so slicing one
     encoding of ``24 * count`` bytes gives what ``token_urlsafe(24)`` would.
