@@ -133,7 +133,11 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="payment_log_idx")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="payment_log_idx"),
+            # The minute sweep's search for payments pending too long (gateway.payments_give_up_stale).
+            models.Index(fields=["created_at"], name="payment_pending_idx", condition=Q(status="pending")),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative")]
 
     def __str__(self):

@@ -42,6 +42,15 @@ def orders_expire_overdue_task() -> None:
     record_run(SWEEP)  # /healthz reports the sweep degraded when this mark gets old
 
 
+@cron("* * * * *")
+@dramatiq.actor(max_retries=0, time_limit=300_000)
+def payments_give_up_stale_task() -> None:
+    """Every minute: give up payments whose process died at the gateway, and free the tickets they held."""
+    from orders.services.gateway import payments_give_up_stale
+
+    payments_give_up_stale()
+
+
 @dramatiq.actor(actor_name="send_receipt_email", max_retries=5, time_limit=60_000)
 def order_receipt_send_task(order_id: int) -> None:
     """Mail the receipt with the ticket list of a paid order."""

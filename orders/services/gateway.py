@@ -29,11 +29,13 @@ would: the error reaches the caller and the payment is given up in time.
 import logging
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from orders.models import Order, Payment
 from orders.payments import ProviderResult, get_provider
+from orders.services.locks import order_locked
 from tickets.services import tickets_release_refund_hold
 from tixxety.exceptions import Conflict
 
@@ -42,21 +44,50 @@ logger = logging.getLogger(__name__)
 # Longer than any gateway call may take (a real client's timeout is seconds).
 PENDING_TIMEOUT = timedelta(minutes=2)
 GIVEN_UP = "No answer from the payment provider in time."
+# Orders a sweep gives up payments for at most; the next minute's run takes the rest.
+STALE_SWEEP_BATCH = 500
 
 
 def payment_in_flight(order: Order) -> bool:
-    """Whether the locked ``order`` has a payment pending; any past ``PENDING_TIMEOUT`` is given up.
+    """Whether the locked ``order`` has a payment pending; any past ``PENDING_TIMEOUT`` is given up."""
+    _give_up_stale(order)
+    return Payment.objects.filter(order=order, status=Payment.Status.PENDING).exists()
+
+
+def payments_give_up_stale(*, limit: int = STALE_SWEEP_BATCH) -> int:
+    """Give up payments pending past ``PENDING_TIMEOUT``, each order in its own transaction; returns how many.
+
+    The next operation on an order gives its stale payment up anyway, but a
+    paid order whose refund died with its process may never see one: its
+    tickets would stay held for the refund, turned away at the door ("its
+    order is being refunded"). The minute sweep
+    (``payments_give_up_stale_task``) comes back for those.
+    """
+    deadline = timezone.now() - PENDING_TIMEOUT
+    stale = (
+        Payment.objects.filter(status=Payment.Status.PENDING, created_at__lte=deadline)
+        .order_by("created_at")
+        .values_list("order_id", flat=True)[:limit]
+    )
+    given_up = 0
+    for order_id in dict.fromkeys(stale):
+        with transaction.atomic():
+            given_up += _give_up_stale(order_locked(order_id))
+    return given_up
+
+
+def _give_up_stale(order: Order) -> int:
+    """Give up the locked ``order``'s payments pending past ``PENDING_TIMEOUT``; returns how many.
 
     Giving up a refund opens the door again to the tickets it held: an
     order has one payment pending at most, so every hold was that refund's.
     """
-    pending = Payment.objects.filter(order=order, status=Payment.Status.PENDING)
-    given_up = pending.filter(created_at__lte=timezone.now() - PENDING_TIMEOUT).update(
-        status=Payment.Status.FAILED, failure_reason=GIVEN_UP
-    )
+    given_up = Payment.objects.filter(
+        order=order, status=Payment.Status.PENDING, created_at__lte=timezone.now() - PENDING_TIMEOUT
+    ).update(status=Payment.Status.FAILED, failure_reason=GIVEN_UP)
     if given_up:
         tickets_release_refund_hold(order=order)
-    return pending.exists()
+    return given_up
 
 
 def check_no_payment_in_flight(order: Order) -> None:
