@@ -5,7 +5,7 @@ a 404, never a 403.
 """
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -43,13 +43,15 @@ class EventWaitlistView(APIView):
         return Response(_entry_data(request, entry.pk), status=status.HTTP_201_CREATED)
 
 
-class WaitlistView(APIView):
-    """My waitlist entries, newest first, with my position while waiting and the order when offered."""
+@extend_schema(summary="My waitlist")
+class WaitlistView(generics.ListAPIView):
+    """My waitlist entries, newest first, paginated like every list, with my position while waiting
+    and the order when offered."""
 
-    @extend_schema(responses={200: WaitlistEntrySerializer(many=True)}, summary="My waitlist")
-    def get(self, request):
-        entries = selectors.waitlist_entry_list(user=request.user)
-        return Response(WaitlistEntrySerializer(entries, many=True).data)
+    serializer_class = WaitlistEntrySerializer
+
+    def get_queryset(self):
+        return selectors.waitlist_entry_list(user=self.request.user)
 
 
 class WaitlistEntryView(APIView):

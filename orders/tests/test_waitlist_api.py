@@ -90,13 +90,13 @@ def test_my_waitlist_shows_only_mine_with_positions_and_the_offer(
     _join(stranger, sale.event, sale.regular, 10)  # first in line, but too big for what frees
     mine = _join(customer_api, sale.event, sale.regular, 2).json()
 
-    before = customer_api.get("/api/waitlist").json()
+    before = customer_api.get("/api/waitlist").json()["results"]
     assert [(e["id"], e["position"]) for e in before] == [(mine["id"], 2)]
 
     order_cancel(order_id=order.pk, by=order.user)  # frees 10: the stranger's entry takes all
-    assert customer_api.get("/api/waitlist").json()[0]["position"] == 1
+    assert customer_api.get("/api/waitlist").json()["results"][0]["position"] == 1
 
-    [stranger_entry] = stranger.get("/api/waitlist").json()
+    [stranger_entry] = stranger.get("/api/waitlist").json()["results"]
     assert stranger_entry["status"] == "offered" and stranger_entry["position"] is None
     assert (
         stranger_entry["order"]
@@ -150,3 +150,17 @@ def test_ids_beyond_the_databases_integers_are_not_found(customer_api, sold_out)
         f"/api/events/{huge}/waitlist", {"ticket_type": sale.regular.pk, "quantity": 1}, format="json"
     )
     assert response.status_code == 404 and response.json()["code"] == "ticket_type_not_found"
+
+
+def test_my_waitlist_is_paginated_like_every_list(customer, customer_api, sold_out):
+    sale, _ = sold_out
+    for _ in range(3):  # left entries stay in the history: the list only grows
+        entry = _join(customer_api, sale.event, sale.regular).json()
+        assert customer_api.delete(f"/api/waitlist/{entry['id']}").status_code == 204
+
+    first = customer_api.get("/api/waitlist?page_size=2").json()
+    second = customer_api.get(first["next"]).json()
+
+    assert first["count"] == 3 and len(first["results"]) == 2
+    assert second["next"] is None and len(second["results"]) == 1
+    assert {e["status"] for e in first["results"] + second["results"]} == {"cancelled"}
