@@ -18,17 +18,20 @@ def _lines(order: Order):
     return order.lines.order_by("ticket_type_id").values_list("ticket_type_id", "quantity")
 
 
-def release(order: Order) -> list[int]:
-    """Give back a reserved or paid order's tickets to sale and void its tickets.
+def release(order: Order, *, paid: bool) -> list[int]:
+    """Void an order's tickets and give them back to sale: from ``sold_count`` if it was ``paid``.
 
     Returns the ids of the ticket types that got tickets back, in id order.
+    The counters move last: a ticket type's row stays locked from its UPDATE
+    to the commit, and in an on-sale every order ends against the same row,
+    so whatever can run before it takes that lock does.
     """
-    counter = "sold_count" if order.status == Order.Status.PAID else "reserved_count"
+    counter = "sold_count" if paid else "reserved_count"
+    tickets_void(order=order)
     released = []
     for ticket_type_id, quantity in _lines(order):
         TicketType.objects.filter(pk=ticket_type_id).update(**{counter: F(counter) - quantity})
         released.append(ticket_type_id)
-    tickets_void(order=order)
     return released
 
 

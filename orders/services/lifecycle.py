@@ -30,12 +30,15 @@ def _close(order: Order, status: str) -> Order:
 
     The one way an order ends. The freed tickets go to the waitlist first,
     in this transaction and under the ticket type locks the release took
-    (DESIGN.md flow 5); ``tickets_released`` is sent on commit.
+    (DESIGN.md flow 5); ``tickets_released`` is sent on commit. The order
+    is written before the release takes those locks, which every order of
+    an event contends for, and holds until the commit.
     """
-    ticket_type_ids = inventory.release(order)
+    paid = order.status == Order.Status.PAID
     order.status = status
     order.save(update_fields=["status", "updated_at"])
     waitlist.waitlist_order_ended(order)
+    ticket_type_ids = inventory.release(order, paid=paid)
     for ticket_type_id in ticket_type_ids:  # in id order, like every lock on them
         waitlist.waitlist_promote(ticket_type_id=ticket_type_id)
     tickets_released.send_on_commit(sender=Order, order=order, ticket_type_ids=ticket_type_ids)

@@ -132,24 +132,24 @@ def waitlist_promote(*, ticket_type_id: int) -> list[WaitlistEntry]:
         check_on_sale(ticket_type.event, Order.Source.WAITLIST)
     except DomainError:
         return []
-    if Seat.objects.filter(ticket_type_id=ticket_type.pk).exists():
-        return []  # a seat map arrived after they joined: seats are chosen, not handed out
-    offered = []
     waiting = (
         WaitlistEntry.objects.filter(ticket_type=ticket_type, status=WaitlistEntry.Status.WAITING)
         .select_related("user")
         .order_by("created_at", "id")
     )
-    while available > 0:
-        # The first waiting entry that fits what is left; those ahead that do
-        # not fit keep their place, and an entry offered (or gone) meanwhile
-        # is no longer waiting.
-        entry = waiting.filter(quantity__lte=available).first()
-        if entry is None:
-            break
+    # The first waiting entry that fits what is left; those ahead that do not
+    # fit keep their place, and an entry offered (or gone) meanwhile is no
+    # longer waiting. Looked for before the seat map: most releases find no
+    # one waiting, and each query here runs with the ticket type locked.
+    entry = waiting.filter(quantity__lte=available).first()
+    if entry is None or Seat.objects.filter(ticket_type_id=ticket_type.pk).exists():
+        return []  # a seat map arrived after they joined: seats are chosen, not handed out
+    offered = []
+    while entry is not None:
         if _offer(entry, ticket_type):
             offered.append(entry)
             available -= entry.quantity
+        entry = waiting.filter(quantity__lte=available).first() if available > 0 else None
     return offered
 
 
