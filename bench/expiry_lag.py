@@ -7,7 +7,7 @@ expiry message exactly as a booking does, waits, and reads back when each
 order was expired (``Order.updated_at`` is written by the expiry):
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/tixxety_bench REDIS_URL=redis://127.0.0.1:6379/5
-    .venv/bin/python manage.py rundramatiq --processes 1 --threads 4 &
+    .venv/bin/python manage.py rundramatiq --processes 2 --threads 4 &
     .venv/bin/python bench/expiry_lag.py --orders 500 --hold 5
 
 The zero-setup mode (SQLite, the in-memory broker served inside ``manage.py

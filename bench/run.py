@@ -20,8 +20,9 @@ target is not met or a step failed.
 
 No worker may run while the queue is measured (it would allocate during
 intake, and the allocation figure would be the remainder's), so start none:
-the expiry step starts its own (``manage.py rundramatiq --processes 1
---threads 4``) for its duration, unless ``--external-worker`` says one runs.
+the expiry step starts its own, as production runs it (``manage.py
+rundramatiq --processes 2 --threads 4``), for its duration, unless
+``--external-worker`` says one runs.
 The expiry step empties the broker's queues first (see ``expiry_step``): use
 a Redis database of the bench's own.
 """
@@ -53,6 +54,7 @@ CATALOGUE_SCRIPT = BENCH / "catalogue.py"
 CATALOGUE_ROWS_MARKER = "BENCH-ROWS "
 WORKER_READY = "Worker process is ready for action"
 WORKER_START_SECONDS = 60
+WORKER_PROCESSES = 2
 
 
 @dataclass(frozen=True)
@@ -308,17 +310,24 @@ def check_row(figure: str, ok: bool, word: str) -> Row:
 
 
 def start_worker() -> subprocess.Popen:
-    """``manage.py rundramatiq`` with this environment; returns once it says it is ready."""
-    command = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "4"]
+    """The production worker (README's process table: ``manage.py rundramatiq --processes 2 --threads 4``)
+    with this environment; returns once each of its processes says it is ready."""
+    command = [
+        sys.executable, "manage.py", "rundramatiq",
+        "--processes", str(WORKER_PROCESSES), "--threads", "4",
+    ]  # fmt: skip
     worker = subprocess.Popen(  # noqa: S603
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     ready = threading.Event()
 
     def watch() -> None:
+        processes_ready = 0
         for line in worker.stderr:
             if WORKER_READY in line:
-                ready.set()  # keep reading, so the pipe never fills
+                processes_ready += 1
+                if processes_ready == WORKER_PROCESSES:
+                    ready.set()  # keep reading, so the pipe never fills
 
     threading.Thread(target=watch, daemon=True).start()
     if not ready.wait(WORKER_START_SECONDS):

@@ -73,3 +73,18 @@ def test_deploy_check_warns_about_rate_limits_counted_per_process():
 
     assert "tixxety.W002" in result.stdout + result.stderr
     assert "Set REDIS_URL so every web process shares one count." in result.stdout + result.stderr
+
+
+def test_workers_look_at_idle_queues_ten_times_a_second_unless_the_operator_says_otherwise():
+    show = "import os, dramatiq.worker as w; print(os.environ['dramatiq_worker_timeout'], w.WORKER_TIMEOUT)"
+    environment = {k: v for k, v in os.environ.items() if k != "dramatiq_worker_timeout"}
+
+    default = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    chosen = _manage("shell", "-c", show, dramatiq_worker_timeout="250")
+
+    # rundramatiq execs dramatiq with this environment, so its workers get the same value
+    assert default.stdout.split()[-2:] == ["100", "100"], default.stderr
+    assert chosen.stdout.split()[-2:] == ["250", "250"], chosen.stderr
