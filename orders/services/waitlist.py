@@ -142,7 +142,9 @@ def waitlist_promote(*, ticket_type_id: int) -> list[WaitlistEntry]:
     # longer waiting. Looked for before the seat map: most releases find no
     # one waiting, and each query here runs with the ticket type locked.
     entry = waiting.filter(quantity__lte=available).first()
-    if entry is None or Seat.objects.filter(ticket_type_id=ticket_type.pk).exists():
+    if entry is None:
+        return []
+    if Seat.objects.filter(ticket_type_id=ticket_type.pk).exists():
         return []  # a seat map arrived after they joined: seats are chosen, not handed out
     offered = []
     while entry is not None:
