@@ -1,12 +1,13 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -89,9 +90,10 @@ class EventViewSet(
         request goes the usual way.
         """
         if self.action_map.get(request.method.lower()) in CACHED_ACTIONS and self._anonymous_json(request):
-            body = cache.current_body(_read_key("public", JSON, request.build_absolute_uri()))
-            if body is not None:
-                response = HttpResponse(body, content_type=JSON)
+            answer = cache.current_answer(_read_key("public", JSON, request.build_absolute_uri()))
+            if answer is not None:
+                status_code, body = answer
+                response = HttpResponse(body, status=status_code, content_type=JSON)
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
         return super().dispatch(request, *args, **kwargs)
@@ -110,7 +112,9 @@ class EventViewSet(
 
         The key is the full URL, the negotiated media type and the reader's
         role (admins see every status); ``data()`` builds the payload on a
-        miss, and whatever it raises is answered as usual and not cached. The
+        miss. A 404 it raises (no such event, no such page) is cached as
+        answered, since asking again would cost the same database read;
+        anything else it raises is answered as usual and not cached. The
         browsable API (another renderer) is never cached.
         """
         request = self.request
@@ -119,11 +123,18 @@ class EventViewSet(
         media_type = request.accepted_media_type
         role = "admin" if getattr(request.user, "is_admin", False) else "public"
 
-        def render() -> bytes:
-            return request.accepted_renderer.render(data(), media_type, self.get_renderer_context())
+        def render() -> cache.Answer:
+            try:
+                payload, status_code = data(), status.HTTP_200_OK
+            except (Http404, NotFound) as missing:
+                answered = self.handle_exception(missing)
+                payload, status_code = answered.data, answered.status_code
+            renderer_context = self.get_renderer_context()
+            return status_code, request.accepted_renderer.render(payload, media_type, renderer_context)
 
         key = _read_key(role, media_type, request.build_absolute_uri())
-        return HttpResponse(cache.cached_body(key, render, lifetime=lifetime), content_type=media_type)
+        status_code, body = cache.cached_answer(key, render, lifetime=lifetime)
+        return HttpResponse(body, status=status_code, content_type=media_type)
 
     def _detail(self, event, status_code=status.HTTP_200_OK):
         event = self.get_queryset().get(pk=event.pk)

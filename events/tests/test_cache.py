@@ -117,3 +117,27 @@ def test_a_cached_answer_carries_the_headers_of_a_computed_one(api_client, event
     for header in ("Content-Type", "Allow"):
         assert cached[header] == computed[header]
     assert cached.content == computed.content
+
+
+@pytest.mark.parametrize("path", ["/999999", "/999999/availability", "/999999/seats", "?page=99"])
+def test_a_missing_event_or_page_is_answered_from_the_cache_the_second_time(
+    api_client, event, path, django_assert_num_queries
+):
+    first = api_client.get(EVENTS + path)
+
+    with django_assert_num_queries(0):  # a dead link asked for again costs what a cached read costs
+        again = api_client.get(EVENTS + path)
+
+    assert (first.status_code, again.status_code) == (404, 404)
+    assert again.json() == first.json() and first.json()["code"] == "not_found"
+
+
+def test_an_event_published_after_its_404_was_cached_is_found(api_client, admin_api):
+    draft = EventFactory(status=Event.Status.DRAFT)
+    assert api_client.get(f"{EVENTS}/{draft.pk}").status_code == 404
+    assert api_client.get(f"{EVENTS}/{draft.pk}").status_code == 404  # now current in the cache
+
+    response = admin_api.patch(f"{EVENTS}/{draft.pk}", {"status": "published"}, format="json")
+
+    assert response.status_code == 200
+    assert api_client.get(f"{EVENTS}/{draft.pk}").json()["id"] == draft.pk
